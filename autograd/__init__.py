@@ -1,0 +1,33 @@
+"""dagrad's engine: Tensors that record ops, and reverse-mode gradients over the graph.
+
+Note: HIPS autograd is also imported as ``autograd``; install one of the two per
+environment.
+"""
+from .anomaly import AnomalyError, detect_anomaly
+from .dtypes import get_default_dtype, set_default_dtype
+from .function import Function
+from .functions import (as_tensor, broadcast_to, concatenate, exp, log, matmul, max, mean, relu, repeat,
+                        reshape, sigmoid, stack, sum, tanh, transpose, where)
+from .grad_mode import enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .gradients import grad
+from .ops import (Add, BroadcastTo, Concatenate, Div, Exp, GetItem, Log, MatMul, Max, Mean, Mul, Neg, Pow,
+                  ReLU, Repeat, Reshape, ScatterAdd, Sigmoid, Stack, Sub, Sum, Tanh, Transpose, Where)
+from .tensor import Tensor
+
+
+def make_dot(*roots, **options):
+    """Draw the graph behind ``roots`` as a graphviz.Digraph (see autograd.viz.make_dot)."""
+    from .viz import make_dot as draw
+    return draw(*roots, **options)
+
+
+__all__ = [
+    "Tensor", "Function", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+    "AnomalyError", "gradcheck", "gradgradcheck", "GradcheckError", "make_dot", "set_default_dtype",
+    "get_default_dtype", "as_tensor", "exp", "log", "sigmoid", "tanh", "relu", "matmul", "sum", "mean",
+    "max", "reshape", "transpose", "repeat", "broadcast_to", "concatenate", "stack", "where",
+    "Add", "Sub", "Neg", "Mul", "Div", "Pow", "Exp", "Log", "Sigmoid", "Tanh", "ReLU", "Where", "MatMul",
+    "Sum", "Mean", "Max", "Reshape", "Transpose", "BroadcastTo", "GetItem", "ScatterAdd", "Concatenate",
+    "Stack", "Repeat",
+]

@@ -1,0 +1,79 @@
+"""Anomaly mode: find the first op whose forward or backward makes NaN or Inf, and where it was built."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Iterator
+
+import numpy as np
+
+from .grad_mode import STATE
+
+_PACKAGE_DIRS = tuple(
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), name) + os.sep
+    for name in ("autograd", "nn"))
+
+
+class AnomalyError(RuntimeError):
+    """An op produced NaN or Inf while ``detect_anomaly()`` was on."""
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Check every op's forward and backward for NaN/Inf and name the first culprit.
+
+    Ops created inside remember the user's line that built them (a stack walk per op,
+    so it is slow; off by default and free when off).
+    """
+    previous = STATE.anomaly
+    STATE.anomaly = True
+    try:
+        yield
+    finally:
+        STATE.anomaly = previous
+
+
+def user_frame() -> str:
+    """'file:line in function' of the innermost caller outside the autograd and nn packages."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    code = frame.f_code
+    return f"{code.co_filename}:{frame.f_lineno} in {code.co_name}"
+
+
+def _shapes(arrays) -> str:
+    return ", ".join(str(tuple(np.shape(a))) for a in arrays)
+
+
+def _all_finite(arrays) -> bool:
+    return all(np.isfinite(a).all() for a in arrays if getattr(a, "dtype", None) is not None
+               and a.dtype.kind == "f")
+
+
+def check_forward(fn, inputs, out: np.ndarray) -> None:
+    """Raise when ``fn`` turned finite inputs into an output with NaN or Inf."""
+    if np.isfinite(out).all() or not _all_finite([t.data for t in inputs]):
+        return
+    raise AnomalyError(
+        f"{type(fn).__name__}: forward produced {_what(out)} from finite inputs of shapes "
+        f"({_shapes([t.data for t in inputs])}); created at {user_frame()}")
+
+
+def check_backward(fn, grad, input_grads) -> None:
+    """Raise when ``fn``'s gradient rule turned a finite gradient into NaN or Inf."""
+    arrays = [np.asarray(g) for g in input_grads if g is not None]
+    if _all_finite(arrays) or not _all_finite([np.asarray(grad)]):
+        return
+    bad = next(a for a in arrays if not np.isfinite(a).all())
+    where = getattr(fn, "created_at", None) or "an unknown line (build the graph inside detect_anomaly() to see it)"
+    raise AnomalyError(
+        f"{type(fn).__name__}: backward produced {_what(bad)} for inputs of shapes "
+        f"({_shapes([t.data for t in fn.inputs])}); created at {where}")
+
+
+def _what(array: np.ndarray) -> str:
+    return "NaN" if np.isnan(array).any() else "Inf"

@@ -1,0 +1,52 @@
+"""Switches that decide whether ops are recorded: no_grad, enable_grad, anomaly mode, module scopes."""
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+
+class _State:
+    """Process-wide recording flags, read by every op (one attribute lookup each)."""
+
+    enabled = True   # ops record graph nodes
+    anomaly = False  # ops check for NaN/Inf and remember where they were created
+    scope = None     # the module (dotted name, class name) now running its forward, for drawing
+
+
+STATE = _State()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph (the default), False inside ``no_grad()``."""
+    return STATE.enabled
+
+
+@contextlib.contextmanager
+def _grad_enabled(enabled: bool) -> Iterator[None]:
+    previous = STATE.enabled
+    STATE.enabled = enabled
+    try:
+        yield
+    finally:
+        STATE.enabled = previous
+
+
+def no_grad():
+    """Context manager (and decorator) under which ops record nothing; results need no grad."""
+    return _grad_enabled(False)
+
+
+def enable_grad():
+    """Context manager that turns recording back on, e.g. inside ``no_grad()``."""
+    return _grad_enabled(True)
+
+
+@contextlib.contextmanager
+def module_scope(scope) -> Iterator[None]:
+    """Tag the ops created inside with ``scope`` (used by nn modules so graphs group by layer)."""
+    previous = STATE.scope
+    STATE.scope = scope
+    try:
+        yield
+    finally:
+        STATE.scope = previous

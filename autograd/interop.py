@@ -1,0 +1,111 @@
+"""NumPy calls on Tensors: np.exp(t), np.ones(3) + t, np.where(c, t, 0) record ops like methods do.
+
+This is also what lets the gradient rules, written with NumPy calls, run on Tensors
+when ``create_graph=True``. Calls with no differentiable meaning run on the data.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .grad_mode import STATE
+
+
+def _tensor_class():
+    from .tensor import Tensor
+    return Tensor
+
+
+def _as_tensor(value, like):
+    Tensor = _tensor_class()
+    return value if isinstance(value, Tensor) else like._operand(value)
+
+
+def _first_tensor(values):
+    Tensor = _tensor_class()
+    return next(v for v in values if isinstance(v, Tensor))
+
+
+def _binary(method):
+    def call(a, b):
+        like = _first_tensor((a, b))
+        return method(_as_tensor(a, like), _as_tensor(b, like))
+    return call
+
+
+def _unary(method_name):
+    return lambda a: getattr(a, method_name)()
+
+
+def _ufuncs():
+    from .tensor import Tensor
+    return {
+        np.add: _binary(Tensor.__add__),
+        np.subtract: _binary(Tensor.__sub__),
+        np.multiply: _binary(Tensor.__mul__),
+        np.true_divide: _binary(Tensor.__truediv__),
+        np.power: _binary(Tensor.__pow__),
+        np.matmul: _binary(Tensor.__matmul__),
+        np.negative: Tensor.__neg__,
+        np.exp: _unary("exp"),
+        np.log: _unary("log"),
+        np.tanh: _unary("tanh"),
+    }
+
+
+_UFUNCS = {}
+
+
+def _raw(value):
+    Tensor = _tensor_class()
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, (list, tuple)):
+        return type(value)(_raw(v) for v in value)
+    return value
+
+
+def _differentiable(values) -> bool:
+    Tensor = _tensor_class()
+    return STATE.enabled and any(isinstance(v, Tensor) and v.requires_grad for v in values)
+
+
+def array_ufunc(ufunc, method, args, kwargs):
+    """Route a NumPy ufunc on Tensors to the matching op; run others on the data."""
+    if not _UFUNCS:
+        _UFUNCS.update(_ufuncs())
+    rule = _UFUNCS.get(ufunc)
+    if rule is not None and method == "__call__" and not kwargs:
+        return rule(*args)
+    raw_args = [_raw(a) for a in args]
+    if _differentiable(args) and not _returns_bool(ufunc):
+        raise TypeError(f"np.{ufunc.__name__} has no gradient rule in dagrad; use the Tensor's "
+                        f"methods, or apply it to x.detach() / x.data")
+    return getattr(ufunc, method)(*raw_args, **{k: _raw(v) for k, v in kwargs.items()})
+
+
+def _returns_bool(ufunc) -> bool:
+    return all(t.endswith("?") for t in ufunc.types)
+
+
+def array_function(func, args, kwargs):
+    """Route np.where, np.broadcast_to, np.sum... on Tensors to ops; run the rest on the data.
+
+    The rest (np.allclose, np.argmax...) returns plain arrays, outside the graph.
+    """
+    from . import functions
+    rule = {
+        np.where: functions.where,
+        np.broadcast_to: functions.broadcast_to,
+        np.sum: functions.sum,
+        np.mean: functions.mean,
+        np.max: functions.max,
+        np.reshape: functions.reshape,
+        np.transpose: functions.transpose,
+        np.repeat: functions.repeat,
+        np.concatenate: functions.concatenate,
+        np.stack: functions.stack,
+        np.matmul: functions.matmul,
+    }.get(func)
+    if rule is not None:
+        return rule(*args, **kwargs)
+    return func(*_raw(list(args)), **{k: _raw(v) for k, v in kwargs.items()})

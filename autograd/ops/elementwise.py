@@ -1,0 +1,183 @@
+"""Elementwise ops. Binary ops broadcast; the engine sums each gradient back to its input's shape."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+class Add(Function):
+    """a + b.   d/da = 1, d/db = 1"""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """a - b.   d/da = 1, d/db = -1"""
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad):
+        return grad, (-grad if self.needs_input_grad[1] else None)
+
+
+class Neg(Function):
+    """-a.   d/da = -1"""
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad):
+        return -grad
+
+
+class Mul(Function):
+    """a * b.   d/da = b, d/db = a"""
+
+    def forward(self, a, b):
+        self.save(a, b)
+        return a * b
+
+    def backward(self, grad):
+        a, b = self.saved
+        need_a, need_b = self.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+class Div(Function):
+    """a / b.   d/da = 1 / b, d/db = -a / b**2 = -(a / b) / b"""
+
+    def forward(self, a, b):
+        out = a / b
+        self.save(b, out)
+        return out
+
+    def backward(self, grad):
+        b, out = self.saved
+        grad_a = grad / b
+        return (grad_a if self.needs_input_grad[0] else None), (
+            -grad_a * out if self.needs_input_grad[1] else None)
+
+
+class Pow(Function):
+    """a ** p for a constant p, or a ** b for a tensor b.
+
+    d/da = p * a**(p - 1);  d/db = a**b * log(a), taken as 0 where a <= 0 (as PyTorch).
+    """
+
+    def __init__(self, exponent: float | None = None):
+        self.exponent = exponent
+
+    def forward(self, a, b=None):
+        out = a ** (self.exponent if b is None else b)
+        self.save(a, b, out)
+        return out
+
+    def backward(self, grad):
+        a, b, out = self.saved
+        if b is None:
+            p = self.exponent
+            return grad * (2.0 * a if p == 2.0 else p * a ** (p - 1.0))
+        grad_a = grad * b * a ** (b - 1.0) if self.needs_input_grad[0] else None
+        grad_b = None
+        if self.needs_input_grad[1]:
+            positive = np.asarray(a) > 0
+            grad_b = grad * out * np.log(np.where(positive, a, 1.0)) * positive
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    """exp(a).   d/da = exp(a), taken from the output"""
+
+    def forward(self, a):
+        out = np.exp(a)
+        self.save(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad * out
+
+
+class Log(Function):
+    """log(a).   d/da = 1 / a"""
+
+    def forward(self, a):
+        self.save(a)
+        return np.log(a)
+
+    def backward(self, grad):
+        (a,) = self.saved
+        return grad / a
+
+
+def _exp_limit(dtype) -> float:
+    """Largest x with exp(x) finite in ``dtype`` (88 for float32, 709 for float64), less a margin."""
+    return float(np.log(np.finfo(dtype).max)) - 1.0
+
+
+class Sigmoid(Function):
+    """1 / (1 + exp(-a)), clipped so exp never overflows.   d/da = y (1 - y), from the output y"""
+
+    def forward(self, a):
+        limit = _exp_limit(a.dtype)
+        out = np.clip(a, -limit, limit)
+        np.negative(out, out=out)
+        np.exp(out, out=out)
+        out += 1.0
+        np.reciprocal(out, out=out)
+        self.save(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad * out * (1.0 - out)
+
+
+class Tanh(Function):
+    """tanh(a).   d/da = 1 - y**2, from the output y"""
+
+    def forward(self, a):
+        out = np.tanh(a)
+        self.save(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad * (1.0 - out * out)
+
+
+class ReLU(Function):
+    """max(a, 0).   d/da = 1 where a > 0, else 0"""
+
+    def forward(self, a):
+        out = np.maximum(a, 0)
+        self.save(out > 0)
+        return out
+
+    def backward(self, grad):
+        (positive,) = self.saved
+        return grad * positive
+
+
+class Where(Function):
+    """condition ? a : b, with a boolean ``condition`` that is not differentiated.
+
+    d/da = 1 where condition, d/db = 1 elsewhere.
+    """
+
+    def __init__(self, condition):
+        self.condition = condition
+
+    def forward(self, a, b):
+        return np.where(self.condition, a, b)
+
+    def backward(self, grad):
+        need_a, need_b = self.needs_input_grad
+        return (np.where(self.condition, grad, 0.0) if need_a else None), (
+            np.where(self.condition, 0.0, grad) if need_b else None)

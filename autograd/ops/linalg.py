@@ -1,0 +1,50 @@
+"""Matrix product with NumPy's semantics: 1-D, 2-D and batched with broadcast batch dims."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+class MatMul(Function):
+    """a @ b.   d/da = grad @ b^T, d/db = a^T @ grad (over the last two axes)
+
+    A 1-D operand is promoted to a matrix as NumPy does (a row for a, a column for b)
+    and the promotion undone on its gradient; batch axes are summed by the engine.
+    """
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"MatMul: shapes {a.shape} and {b.shape}: both operands need at least one dimension")
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(f"MatMul: shapes {a.shape} and {b.shape} do not align")
+        try:
+            out = a @ b
+        except ValueError:
+            raise ValueError(f"MatMul: batch dimensions of shapes {a.shape} and {b.shape} do not broadcast") from None
+        self.save(a, b)
+        return out
+
+    def backward(self, grad):
+        a, b = self.saved
+        need_a, need_b = self.needs_input_grad
+        if a.ndim == 2 and b.ndim == 2:
+            return (grad @ b.T if need_a else None), (a.T @ grad if need_b else None)
+        if a.ndim == 1 and b.ndim == 1:
+            return (grad * b if need_a else None), (grad * a if need_b else None)
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        if a.ndim == 1:
+            grad = grad.reshape(grad.shape[:-1] + (1, grad.shape[-1]))
+        if b.ndim == 1:
+            grad = grad.reshape(grad.shape + (1,))
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = grad @ b2.swapaxes(-1, -2)
+            if a.ndim == 1:
+                grad_a = grad_a.reshape(-1, a.shape[0]).sum(axis=0)
+        if need_b:
+            grad_b = a2.swapaxes(-1, -2) @ grad
+            if b.ndim == 1:
+                grad_b = grad_b.reshape(-1, b.shape[0]).sum(axis=0)
+        return grad_a, grad_b

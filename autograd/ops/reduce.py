@@ -1,0 +1,89 @@
+"""Reductions: Sum, Mean, Max over an axis, a tuple of axes, or everything."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+def normalize_axis(axis, ndim: int):
+    """None, or a sorted tuple of non-negative axes; raises ValueError for an axis out of range."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    normalized = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor of {ndim} dimensions")
+        normalized.append(int(a) % max(ndim, 1))
+    return tuple(sorted(normalized))
+
+
+def _kept_shape(shape: tuple, axis) -> tuple:
+    """``shape`` with the reduced axes kept as 1 (what keepdims=True gives)."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))
+
+
+def _reduced_shape(shape: tuple, axis) -> tuple:
+    """``shape`` without the reduced axes (what keepdims=False gives)."""
+    return () if axis is None else tuple(n for i, n in enumerate(shape) if i not in axis)
+
+
+class Sum(Function):
+    """sum(a, axis).   d/da = 1: the gradient is broadcast back over the summed axes"""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, a):
+        self.save(a.shape)
+        return np.sum(a, axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, grad):
+        (shape,) = self.saved
+        if not self.keepdims:
+            grad = grad.reshape(_kept_shape(shape, self.axis))
+        return np.broadcast_to(grad, shape)
+
+
+class Mean(Function):
+    """mean(a, axis).   d/da = 1 / n, broadcast back over the n averaged elements"""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, a):
+        self.save(a.shape)
+        return np.mean(a, axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, grad):
+        (shape,) = self.saved
+        kept = _kept_shape(shape, self.axis)
+        count = int(np.prod(shape)) // max(int(np.prod(kept)), 1)
+        if not self.keepdims:
+            grad = grad.reshape(kept)
+        return np.broadcast_to(grad / count, shape)
+
+
+class Max(Function):
+    """max(a, axis).   d/da = 1 at the maximum; ties share the gradient evenly (1/k each)"""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, a):
+        out = np.max(a, axis=self.axis, keepdims=True)
+        is_max = a == out
+        self.save(is_max, is_max.sum(axis=self.axis, keepdims=True))
+        return out if self.keepdims else out.reshape(_reduced_shape(a.shape, self.axis))
+
+    def backward(self, grad):
+        is_max, count = self.saved
+        if not self.keepdims:
+            grad = grad.reshape(count.shape)
+        return grad * is_max / count

@@ -1,0 +1,16 @@
+"""The README's example runs and its gradients are right."""
+import numpy as np
+
+import autograd as ag
+from autograd import Tensor
+
+
+def test_readme_example_gradients_match_finite_differences():
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((4, 3)), requires_grad=True, name="x")
+    W = Tensor(rng.standard_normal((3, 2)), requires_grad=True, name="W")
+    b = Tensor(np.zeros(2), requires_grad=True, name="b")
+    loss = ((x @ W + b).sigmoid() ** 2).sum()
+    loss.backward()
+    assert W.grad.shape == (3, 2) and W.grad.dtype == np.float64
+    assert ag.gradcheck(lambda x, W, b: ((x @ W + b).sigmoid() ** 2).sum(), [x, W, b])
