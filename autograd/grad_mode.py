@@ -10,7 +10,7 @@ class _State:
 
     enabled = True   # ops record graph nodes
     anomaly = False  # ops check for NaN/Inf and remember where they were created
-    scope = None     # the module (dotted name, class name) now running its forward, for drawing
+    scope = None     # tuple of the nn modules now running their forward, outermost first
 
 
 STATE = _State()
@@ -42,10 +42,13 @@ def enable_grad():
 
 
 @contextlib.contextmanager
-def module_scope(scope) -> Iterator[None]:
-    """Tag the ops created inside with ``scope`` (used by nn modules so graphs group by layer)."""
+def module_scope(module) -> Iterator[None]:
+    """Tag the ops created inside with the enclosing modules (so drawn graphs group by layer).
+
+    Ops record ``STATE.scope``: a tuple of modules, outermost first, or None outside any.
+    """
     previous = STATE.scope
-    STATE.scope = scope
+    STATE.scope = (previous or ()) + (module,)
     try:
         yield
     finally:
