@@ -1,33 +1,18 @@
-"""Reverse mode: topological order, the backward pass, and summing gradients back to shape."""
+"""Reverse mode: the backward pass over the graph, and summing gradients back to shape.
+
+Nodes are numbered as they are created (``fn.seq``), so creation order is already a
+topological order: a max-heap on that number pops every node after all the nodes that
+consume its output. No separate sort and no recursion; each node is pushed once.
+"""
 from __future__ import annotations
+
+from heapq import heappop, heappush
 
 import numpy as np
 
 from . import anomaly
-from .grad_mode import STATE, enable_grad, no_grad
-
-
-def topological_order(roots) -> list:
-    """The nodes behind ``roots``, each before all nodes it depends on; iterative DFS, linear time."""
-    order, visited = [], set()
-    for root in roots:
-        if root in visited:
-            continue
-        visited.add(root)
-        stack = [(root, iter(root.inputs))]
-        while stack:
-            fn, inputs = stack[-1]
-            for t in inputs:
-                parent = t.op
-                if parent is not None and parent not in visited and t.requires_grad:
-                    visited.add(parent)
-                    stack.append((parent, iter(parent.inputs)))
-                    break
-            else:
-                stack.pop()
-                order.append(fn)
-    order.reverse()
-    return order
+from .grad_mode import STATE
+from .tensor import Tensor
 
 
 def sum_to(grad, shape: tuple):
@@ -43,9 +28,8 @@ def sum_to(grad, shape: tuple):
     return grad.reshape(shape) if lead else grad
 
 
-def _seed(tensor, grad, create_graph: bool):
+def seed_gradient(tensor, grad, create_graph: bool):
     """The starting gradient of one output: ones for a one-element output, else ``grad``."""
-    from .tensor import Tensor
     if grad is None:
         if tensor.data.size != 1:
             raise RuntimeError(
@@ -59,103 +43,100 @@ def _seed(tensor, grad, create_graph: bool):
     return Tensor(grad) if create_graph else grad
 
 
-class _LeafSink:
-    """Where leaf gradients go: accumulated into ``.grad``, each leaf owning its array."""
+class LeafGradients:
+    """Accumulates leaf gradients into ``.grad``; each leaf gets an array of its own."""
 
     def __init__(self, create_graph: bool):
         self.create_graph = create_graph
-        self.owners = set()  # ids of the arrays already handed to a leaf in this pass
+        self.owned = set()  # ids of the arrays already handed to a leaf in this pass
 
     def add(self, leaf, grad) -> None:
-        from .tensor import Tensor
         if self.create_graph:
             leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-            return
-        if leaf.grad is not None:
+        elif leaf.grad is not None:
             leaf.grad.data += grad
-            return
-        owner = id(grad if grad.base is None else grad.base)
-        if owner in self.owners or not grad.flags.writeable:
-            grad = grad.copy()
         else:
-            self.owners.add(owner)
-        leaf.grad = Tensor._result(grad, None)
+            owner = id(grad if grad.base is None else grad.base)
+            if owner in self.owned or not grad.flags.writeable:
+                grad = grad.copy()
+            else:
+                self.owned.add(owner)
+            leaf.grad = Tensor._result(grad, None)
 
 
-def run_backward(roots, grads, retain_graph: bool, create_graph: bool, sink) -> None:
-    """Push gradients from ``roots`` to the leaves. ``sink`` receives leaf gradients (``add``)
-    and may also ``capture`` the gradient of chosen intermediate nodes."""
-    pending = {}
-    leaves_now = []
+def run_backward(roots, grads, retain_graph: bool, create_graph: bool, on_leaf, on_node=None) -> None:
+    """Push gradients from ``roots`` down to the leaves.
+
+    ``on_leaf(tensor, grad)`` receives every leaf gradient; ``on_node(fn, grad)``, if given,
+    the total gradient of each node's output once it is complete.
+    """
+    pending = {}  # node -> sum of the gradients of its output received so far
+    heap = []     # (-seq, node): the most recently created node pops first
     for root, grad in zip(roots, grads):
         if root.op is None:
-            leaves_now.append((root, grad))
+            on_leaf(root, grad)
         elif root.op in pending:
             pending[root.op] = pending[root.op] + grad
         else:
             pending[root.op] = grad
-    for leaf, grad in leaves_now:
-        sink.add(leaf, grad)
-    order = topological_order(list(pending))
+            heappush(heap, (-root.op.seq, root.op))
     check = STATE.anomaly
-    mode = enable_grad() if create_graph else no_grad()
-    with mode:
-        for fn in order:
-            grad = pending.pop(fn, None)
-            if grad is None:
-                continue
-            if fn.released:
+    recording = STATE.enabled
+    STATE.enabled = create_graph
+    try:
+        while heap:
+            fn = heappop(heap)[1]
+            grad = pending.pop(fn)
+            if fn.saved is None:
                 raise RuntimeError(
                     f"{type(fn).__name__}: backward through this graph a second time, but its saved "
                     f"arrays were freed by the first backward; pass retain_graph=True to the first "
                     f"backward() if you need to call it twice")
-            sink.capture(fn, grad)
-            input_grads = _apply_rule(fn, grad, create_graph)
+            if on_node is not None:
+                on_node(fn, grad)
+            input_grads = _differentiable_rule(fn, grad) if create_graph else fn.backward(grad)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
             if check:
                 anomaly.check_backward(fn, grad, input_grads)
             if not retain_graph:
-                fn.release()
+                fn.saved = fn.out = None
             for t, g in zip(fn.inputs, input_grads):
                 if g is None or not t.requires_grad:
                     continue
-                if g.shape != t.data.shape:
-                    g = _shaped(fn, g, t)
-                if g.dtype != t.data.dtype:
-                    g = g.astype(t.data.dtype)
+                data = t.data
+                if g.shape != data.shape:
+                    g = _fit_shape(fn, g, data.shape)
+                if g.dtype is not data.dtype and g.dtype != data.dtype:
+                    g = g.astype(data.dtype)
                 parent = t.op
                 if parent is None:
-                    sink.add(t, g)
+                    on_leaf(t, g)
                 elif parent in pending:
                     pending[parent] = pending[parent] + g
                 else:
                     pending[parent] = g
+                    heappush(heap, (-parent.seq, parent))
+    finally:
+        STATE.enabled = recording
 
 
-def _apply_rule(fn, grad, create_graph: bool) -> tuple:
-    """Run ``fn``'s gradient rule, on arrays, or on Tensors when the pass is being recorded."""
-    if create_graph:
-        saved = fn.saved
-        fn.saved = fn.saved_as_tensors() if saved is not None else None
-        try:
-            input_grads = fn.backward(grad)
-        finally:
-            fn.saved = saved
-    else:
-        input_grads = fn.backward(grad)
-    return input_grads if type(input_grads) is tuple else (input_grads,)
-
-
-def _shaped(fn, grad, tensor):
+def _differentiable_rule(fn, grad):
+    """Run ``fn``'s rule on Tensors (saved arrays swapped for graph Tensors) so it is recorded."""
+    saved = fn.saved
+    fn.saved = fn.saved_as_tensors()
     try:
-        return sum_to(grad, tensor.data.shape)
+        return fn.backward(grad)
+    finally:
+        fn.saved = saved
+
+
+def _fit_shape(fn, grad, shape):
+    try:
+        return sum_to(grad, shape)
     except ValueError:
         raise RuntimeError(f"{type(fn).__name__}: gradient of shape {grad.shape} does not fit its "
-                           f"input of shape {tensor.data.shape}") from None
-
-
-class _NoCapture(_LeafSink):
-    def capture(self, fn, grad) -> None:
-        pass
+                           f"input of shape {shape}") from None
 
 
 def backward(tensors, grads, retain_graph: bool = False, create_graph: bool = False) -> None:
@@ -165,5 +146,5 @@ def backward(tensors, grads, retain_graph: bool = False, create_graph: bool = Fa
             raise RuntimeError(
                 "backward: this tensor does not require grad: no input had requires_grad=True, "
                 "or it was computed under no_grad()")
-    seeds = [_seed(t, g, create_graph) for t, g in zip(tensors, grads)]
-    run_backward(tensors, seeds, retain_graph, create_graph, _NoCapture(create_graph))
+    seeds = [seed_gradient(t, g, create_graph) for t, g in zip(tensors, grads)]
+    run_backward(tensors, seeds, retain_graph, create_graph, LeafGradients(create_graph).add)

@@ -1,10 +1,15 @@
 """Function: the base of every op. Runs the forward on arrays and records the node."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from . import anomaly
 from .grad_mode import STATE
+
+_new_tensor = object.__new__
+_sequence = itertools.count()  # creation order of nodes: a topological order for backward
 
 
 class Function:
@@ -21,7 +26,7 @@ class Function:
     Tensor, so the graph has no reference cycles and is freed by reference counting.
     """
 
-    __slots__ = ("inputs", "needs_input_grad", "saved", "out", "released", "scope", "created_at",
+    __slots__ = ("inputs", "needs_input_grad", "saved", "out", "seq", "scope", "created_at",
                  "__dict__", "__weakref__")
 
     def forward(self, *arrays):
@@ -44,28 +49,33 @@ class Function:
             out = np.asarray(out)
         if STATE.anomaly:
             anomaly.check_forward(fn, inputs, out)
-        if STATE.enabled:
-            for t in inputs:
-                if t.requires_grad:
-                    fn.inputs = inputs
-                    fn.needs_input_grad = tuple([t.requires_grad for t in inputs])
-                    fn.out = out
-                    fn.released = False
-                    fn.scope = STATE.scope
-                    if STATE.anomaly:
-                        fn.created_at = anomaly.user_frame()
-                    return Tensor._result(out, fn)
-        return Tensor._result(out, None)
+        result = _new_tensor(Tensor)
+        result.data = out
+        result.grad = result.name = None
+        needs_input_grad = tuple([t.requires_grad for t in inputs])
+        if STATE.enabled and True in needs_input_grad:
+            fn.inputs = inputs
+            fn.needs_input_grad = needs_input_grad
+            fn.out = out
+            fn.seq = next(_sequence)
+            fn.scope = STATE.scope
+            if STATE.anomaly:
+                fn.created_at = anomaly.user_frame()
+            result.requires_grad = True
+            result.op = fn
+        else:
+            result.requires_grad = False
+            result.op = None
+        return result
 
     def attributes(self) -> dict:
         """The op's attributes (constructor arguments), e.g. ``{'axis': 1}``."""
         return dict(vars(self))
 
-    def release(self) -> None:
-        """Free the saved arrays; the structure (inputs) stays for drawing."""
-        self.saved = None
-        self.out = None
-        self.released = True
+    @property
+    def released(self) -> bool:
+        """True once backward freed the saved arrays (the structure, ``inputs``, stays)."""
+        return self.saved is None
 
     def saved_as_tensors(self) -> tuple:
         """The saved values as Tensors tied to the graph, for a differentiable backward.

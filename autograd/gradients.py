@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from . import engine
+from .tensor import Tensor
 
 
 class _Collector:
     """Receives the gradients of the requested inputs during one backward pass; ignores the rest."""
 
-    def __init__(self, inputs, create_graph: bool):
-        self.create_graph = create_graph
+    def __init__(self, inputs):
         self.results = [None] * len(inputs)
         self.by_leaf, self.by_node = {}, {}
         for i, t in enumerate(inputs):
@@ -35,7 +35,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     unless ``allow_unused=True`` (its entry is then None). ``create_graph`` makes the
     results differentiable; ``retain_graph`` defaults to ``create_graph``.
     """
-    from .tensor import Tensor
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
@@ -52,9 +51,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
                                "with requires_grad=True, or was computed under no_grad()")
     if retain_graph is None:
         retain_graph = create_graph
-    seeds = [engine._seed(t, g, create_graph) for t, g in zip(outputs, grad_outputs)]
-    collector = _Collector(inputs, create_graph)
-    engine.run_backward(outputs, seeds, retain_graph, create_graph, collector)
+    seeds = [engine.seed_gradient(t, g, create_graph) for t, g in zip(outputs, grad_outputs)]
+    collector = _Collector(inputs)
+    on_node = collector.capture if collector.by_node else None
+    engine.run_backward(outputs, seeds, retain_graph, create_graph, collector.add, on_node)
     results = []
     for i, (t, g) in enumerate(zip(inputs, collector.results)):
         if g is None and not allow_unused:
