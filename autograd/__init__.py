@@ -11,7 +11,7 @@ from .functions import (as_tensor, broadcast_to, concatenate, exp, log, matmul, 
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .gradients import grad
-from .ops import (Add, BroadcastTo, Concatenate, Div, Exp, GetItem, Log, MatMul, Max, Mean, Mul, Neg, Pow,
+from .ops import (Add, BroadcastTo, Cast, Concatenate, Div, Exp, GetItem, Log, MatMul, Max, Mean, Mul, Neg, Pow,
                   ReLU, Repeat, Reshape, ScatterAdd, Sigmoid, Stack, Sub, Sum, Tanh, Transpose, Where)
 from .tensor import Tensor
 
@@ -27,7 +27,7 @@ __all__ = [
     "AnomalyError", "gradcheck", "gradgradcheck", "GradcheckError", "make_dot", "set_default_dtype",
     "get_default_dtype", "as_tensor", "exp", "log", "sigmoid", "tanh", "relu", "matmul", "sum", "mean",
     "max", "reshape", "transpose", "repeat", "broadcast_to", "concatenate", "stack", "where",
-    "Add", "Sub", "Neg", "Mul", "Div", "Pow", "Exp", "Log", "Sigmoid", "Tanh", "ReLU", "Where", "MatMul",
+    "Add", "Cast", "Sub", "Neg", "Mul", "Div", "Pow", "Exp", "Log", "Sigmoid", "Tanh", "ReLU", "Where", "MatMul",
     "Sum", "Mean", "Max", "Reshape", "Transpose", "BroadcastTo", "GetItem", "ScatterAdd", "Concatenate",
     "Stack", "Repeat",
 ]

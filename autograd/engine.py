@@ -44,24 +44,35 @@ def seed_gradient(tensor, grad, create_graph: bool):
 
 
 class LeafGradients:
-    """Accumulates leaf gradients into ``.grad``; each leaf gets an array of its own."""
+    """Sums each leaf's gradient over the pass, then adds it to ``.grad`` when the pass is over.
+
+    Handing over only at the end matters: an array given to a leaf may still be pending
+    for another node, so it must not be added into before every rule has run. Each leaf
+    gets an array (or Tensor) of its own, so in-place edits never leak into another.
+    """
 
     def __init__(self, create_graph: bool):
         self.create_graph = create_graph
-        self.owned = set()  # ids of the arrays already handed to a leaf in this pass
+        self.sums = {}  # leaf -> its gradient summed over this pass
 
     def add(self, leaf, grad) -> None:
-        if self.create_graph:
-            leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-        elif leaf.grad is not None:
-            leaf.grad.data += grad
-        else:
-            owner = id(grad if grad.base is None else grad.base)
-            if owner in self.owned or not grad.flags.writeable:
-                grad = grad.copy()
+        sums = self.sums
+        sums[leaf] = sums[leaf] + grad if leaf in sums else grad
+
+    def deliver(self) -> None:
+        handed = set()  # ids of the arrays (or their bases) already given to a leaf
+        for leaf, grad in self.sums.items():
+            data = grad.data if self.create_graph else grad
+            owner = id(data if data.base is None else data.base)
+            shared = owner in handed or not data.flags.writeable
+            handed.add(owner)
+            if self.create_graph:
+                grad = grad * 1.0 if shared else grad  # recorded copy, so second derivatives still flow
+                leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+            elif leaf.grad is not None:
+                leaf.grad.data += grad
             else:
-                self.owned.add(owner)
-            leaf.grad = Tensor._result(grad, None)
+                leaf.grad = Tensor._result(grad.copy() if shared else grad, None)
 
 
 def run_backward(roots, grads, retain_graph: bool, create_graph: bool, on_leaf, on_node=None) -> None:
@@ -147,4 +158,6 @@ def backward(tensors, grads, retain_graph: bool = False, create_graph: bool = Fa
                 "backward: this tensor does not require grad: no input had requires_grad=True, "
                 "or it was computed under no_grad()")
     seeds = [seed_gradient(t, g, create_graph) for t, g in zip(tensors, grads)]
-    run_backward(tensors, seeds, retain_graph, create_graph, LeafGradients(create_graph).add)
+    leaves = LeafGradients(create_graph)
+    run_backward(tensors, seeds, retain_graph, create_graph, leaves.add)
+    leaves.deliver()

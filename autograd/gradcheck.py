@@ -23,7 +23,8 @@ def _float64_inputs(inputs):
     for x in inputs:
         if isinstance(x, Tensor):
             wants = x.requires_grad or not any_marked
-            x = Tensor(x.data.astype(np.float64), requires_grad=wants, name=x.name)
+            # a C-ordered copy, so that perturbing x.data.reshape(-1) in place perturbs x
+            x = Tensor(np.array(x.data, dtype=np.float64, order="C"), requires_grad=wants, name=x.name)
         converted.append(x)
     return converted
 
@@ -87,7 +88,7 @@ def _compare(fn, inputs, cache, position, x, analytic, eps, atol, rtol) -> None:
         exact = float(analytic.reshape(-1)[index]) if direction is None else float(
             analytic.reshape(-1) @ direction)
         if not abs(exact - numeric) <= atol + rtol * abs(numeric):
-            where = np.unravel_index(index, x.shape) if direction is None else index
+            where = tuple(int(i) for i in np.unravel_index(index, x.shape)) if direction is None else index
             raise GradcheckError(
                 f"gradcheck: input {position} (shape {x.shape}) at {where}: "
                 f"analytic {exact:.8g} vs numerical {numeric:.8g}")

@@ -70,27 +70,34 @@ def _differentiable(values) -> bool:
 
 
 def array_ufunc(ufunc, method, args, kwargs):
-    """Route a NumPy ufunc on Tensors to the matching op; run others on the data."""
+    """Route a NumPy ufunc on Tensors to the matching op; run others on the data.
+
+    Those others may return booleans or integers (np.greater, np.isfinite); a floating
+    result of a tensor that requires grad would silently cut the graph, so it raises.
+    """
     if not _UFUNCS:
         _UFUNCS.update(_ufuncs())
     rule = _UFUNCS.get(ufunc)
     if rule is not None and method == "__call__" and not kwargs:
         return rule(*args)
-    raw_args = [_raw(a) for a in args]
-    if _differentiable(args) and not _returns_bool(ufunc):
+    result = getattr(ufunc, method)(*[_raw(a) for a in args], **{k: _raw(v) for k, v in kwargs.items()})
+    if _differentiable(args) and any(np.asarray(r).dtype.kind in "fc" for r in _results(result)):
         raise TypeError(f"np.{ufunc.__name__} has no gradient rule in dagrad; use the Tensor's "
                         f"methods, or apply it to x.detach() / x.data")
-    return getattr(ufunc, method)(*raw_args, **{k: _raw(v) for k, v in kwargs.items()})
+    return result
 
 
-def _returns_bool(ufunc) -> bool:
-    return all(t.endswith("?") for t in ufunc.types)
+def _results(result) -> tuple:
+    return result if isinstance(result, tuple) else (result,)
 
 
 def array_function(func, args, kwargs):
     """Route np.where, np.broadcast_to, np.sum... on Tensors to ops; run the rest on the data.
 
-    The rest (np.allclose, np.argmax...) returns plain arrays, outside the graph.
+    The rest runs on the data and returns plain arrays, outside the graph. That is fine
+    for results that carry no gradient (np.allclose, np.argmax, np.zeros_like...), but a
+    floating result computed from a tensor that needs a gradient (np.dot, np.clip...)
+    would silently cut the graph, so that raises instead.
     """
     from . import functions
     rule = {
@@ -108,4 +115,13 @@ def array_function(func, args, kwargs):
     }.get(func)
     if rule is not None:
         return rule(*args, **kwargs)
-    return func(*_raw(list(args)), **{k: _raw(v) for k, v in kwargs.items()})
+    result = func(*_raw(list(args)), **{k: _raw(v) for k, v in kwargs.items()})
+    if (func not in _NO_GRADIENT_MEANING and getattr(result, "dtype", None) is not None
+            and result.dtype.kind == "f" and _differentiable(list(args) + list(kwargs.values()))):
+        raise TypeError(f"np.{func.__name__} has no gradient rule in dagrad; use the Tensor's methods or "
+                        f"the functions in autograd, or apply it to x.detach() / x.data")
+    return result
+
+
+# Floating results that do not depend on the values, so no gradient is lost.
+_NO_GRADIENT_MEANING = {np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copyto}

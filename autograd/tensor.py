@@ -80,8 +80,10 @@ class Tensor:
         return Tensor._result(self.data, None)
 
     def astype(self, dtype) -> "Tensor":
-        """A copy with another floating dtype (not recorded)."""
-        return Tensor(self.data.astype(dtype))
+        """This tensor in another floating dtype (recorded: the gradient is cast back)."""
+        if np.dtype(dtype).kind != "f":
+            raise TypeError(f"astype: tensors hold floating data, got dtype {np.dtype(dtype)}")
+        return ew.Cast.apply(self, dtype=dtype)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         if dtype is not None and dtype != self.data.dtype:
@@ -106,12 +108,15 @@ class Tensor:
         return float(self.item())
 
     # ---- gradients ----
-    def backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
+    def backward(self, grad=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (reverse mode, iterative).
 
         ``grad`` may be omitted only for a one-element tensor. Saved arrays are freed
-        unless ``retain_graph``; ``create_graph`` makes the gradients differentiable.
+        unless ``retain_graph`` (which defaults to ``create_graph``, as in PyTorch);
+        ``create_graph`` makes the gradients differentiable.
         """
+        if retain_graph is None:
+            retain_graph = create_graph
         engine.backward([self], [grad], retain_graph=retain_graph, create_graph=create_graph)
 
     def zero_grad(self) -> None:

@@ -6,11 +6,18 @@ import numpy as np
 from ..function import Function
 
 
+def _not_broadcastable(fn, a, b) -> ValueError:
+    return ValueError(f"{type(fn).__name__}: shapes {a.shape} and {b.shape} do not broadcast")
+
+
 class Add(Function):
     """a + b.   d/da = 1, d/db = 1"""
 
     def forward(self, a, b):
-        return a + b
+        try:
+            return a + b
+        except ValueError:
+            raise _not_broadcastable(self, a, b) from None
 
     def backward(self, grad):
         return grad, grad
@@ -20,7 +27,10 @@ class Sub(Function):
     """a - b.   d/da = 1, d/db = -1"""
 
     def forward(self, a, b):
-        return a - b
+        try:
+            return a - b
+        except ValueError:
+            raise _not_broadcastable(self, a, b) from None
 
     def backward(self, grad):
         return grad, (-grad if self.needs_input_grad[1] else None)
@@ -41,7 +51,10 @@ class Mul(Function):
 
     def forward(self, a, b):
         self.save(a, b)
-        return a * b
+        try:
+            return a * b
+        except ValueError:
+            raise _not_broadcastable(self, a, b) from None
 
     def backward(self, grad):
         a, b = self.saved
@@ -53,7 +66,10 @@ class Div(Function):
     """a / b.   d/da = 1 / b, d/db = -a / b**2 = -(a / b) / b"""
 
     def forward(self, a, b):
-        out = a / b
+        try:
+            out = a / b
+        except ValueError:
+            raise _not_broadcastable(self, a, b) from None
         self.save(b, out)
         return out
 
@@ -74,14 +90,19 @@ class Pow(Function):
         self.exponent = exponent
 
     def forward(self, a, b=None):
-        out = a ** (self.exponent if b is None else b)
-        self.save(a, b, out)
+        try:
+            out = a ** (self.exponent if b is None else b)
+        except ValueError:
+            raise _not_broadcastable(self, a, b) from None
+        self.save(a, b, None if b is None else out)  # only d/db needs the output
         return out
 
     def backward(self, grad):
         a, b, out = self.saved
         if b is None:
             p = self.exponent
+            if p == 0.0:
+                return grad * 0.0  # a**0 = 1 everywhere, even at a = 0 where p * a**(p - 1) is NaN
             return grad * (2.0 * a if p == 2.0 else p * a ** (p - 1.0))
         grad_a = grad * b * a ** (b - 1.0) if self.needs_input_grad[0] else None
         grad_b = None
@@ -175,9 +196,28 @@ class Where(Function):
         self.condition = condition
 
     def forward(self, a, b):
-        return np.where(self.condition, a, b)
+        try:
+            return np.where(self.condition, a, b)
+        except ValueError:
+            raise ValueError(f"Where: condition of shape {np.shape(self.condition)} and shapes {a.shape} "
+                             f"and {b.shape} do not broadcast") from None
 
     def backward(self, grad):
         need_a, need_b = self.needs_input_grad
         return (np.where(self.condition, grad, 0.0) if need_a else None), (
             np.where(self.condition, 0.0, grad) if need_b else None)
+
+
+class Cast(Function):
+    """a.astype(dtype) between floating dtypes.   gradient: cast back to a's dtype"""
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, a):
+        self.save(a.dtype)
+        return a.astype(self.dtype)
+
+    def backward(self, grad):
+        (dtype,) = self.saved
+        return grad.astype(dtype)

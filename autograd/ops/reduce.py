@@ -40,7 +40,7 @@ class Sum(Function):
 
     def forward(self, a):
         self.save(a.shape)
-        return np.sum(a, axis=self.axis, keepdims=self.keepdims)
+        return a.sum(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, grad):
         (shape,) = self.saved
@@ -58,7 +58,7 @@ class Mean(Function):
 
     def forward(self, a):
         self.save(a.shape)
-        return np.mean(a, axis=self.axis, keepdims=self.keepdims)
+        return a.mean(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, grad):
         (shape,) = self.saved
@@ -70,7 +70,7 @@ class Mean(Function):
 
 
 class Max(Function):
-    """max(a, axis).   d/da = 1 at the maximum; ties share the gradient evenly (1/k each)"""
+    """max(a, axis).   d/da = 1 at the maximum; k tied maxima share it evenly (1/k each)"""
 
     def __init__(self, axis=None, keepdims=False):
         self.axis = axis
@@ -78,12 +78,13 @@ class Max(Function):
 
     def forward(self, a):
         out = np.max(a, axis=self.axis, keepdims=True)
-        is_max = a == out
-        self.save(is_max, is_max.sum(axis=self.axis, keepdims=True))
+        share = (a == out).astype(a.dtype)
+        share /= share.sum(axis=self.axis, keepdims=True)  # 1/k at each of k tied maxima, in a's dtype
+        self.save(share)
         return out if self.keepdims else out.reshape(_reduced_shape(a.shape, self.axis))
 
     def backward(self, grad):
-        is_max, count = self.saved
+        (share,) = self.saved
         if not self.keepdims:
-            grad = grad.reshape(count.shape)
-        return grad * is_max / count
+            grad = grad.reshape(_kept_shape(share.shape, self.axis))
+        return grad * share

@@ -33,12 +33,16 @@ class Transpose(Function):
         self.axes = axes
 
     def forward(self, a):
-        return np.transpose(a, self.axes)
+        try:
+            return np.transpose(a, self.axes)
+        except ValueError as error:
+            raise ValueError(f"Transpose: axes {self.axes} do not fit shape {a.shape}: {error}") from None
 
     def backward(self, grad):
         if self.axes is None:
             return grad.transpose()
-        return grad.transpose(tuple(np.argsort(self.axes)))
+        ndim = grad.ndim  # axes may be negative (NumPy allows it): invert the normalized permutation
+        return grad.transpose(tuple(int(i) for i in np.argsort([axis % ndim for axis in self.axes])))
 
 
 class BroadcastTo(Function):
@@ -139,6 +143,8 @@ class Concatenate(Function):
         self.axis = axis
 
     def forward(self, *arrays):
+        if self.axis is None:
+            raise ValueError("Concatenate: axis=None (flattening) is not supported; reshape(-1) the tensors first")
         try:
             out = np.concatenate(arrays, axis=self.axis)
         except ValueError as error:
