@@ -9,6 +9,7 @@ from __future__ import annotations
 from heapq import heappop, heappush
 
 import numpy as np
+from numpy import ndarray
 
 from . import anomaly
 from .grad_mode import STATE
@@ -115,6 +116,8 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, on_leaf, 
             for t, g in zip(fn.inputs, input_grads):
                 if g is None or not t.requires_grad:
                     continue
+                if type(g) is not ndarray and not create_graph:
+                    g = np.asarray(g)  # NumPy turns 0-d results into scalars
                 data = t.data
                 if g.shape != data.shape:
                     g = _fit_shape(fn, g, data.shape)

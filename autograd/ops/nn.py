@@ -1,0 +1,134 @@
+"""Fused neural-network ops: one node each where the unfused graph would have several.
+
+Linear (x @ W.T + b), LeakyReLU, Softmax and LogSoftmax. Each forward allocates only
+its output (plus what the gradient rule must keep) and works in place on fresh arrays;
+dtypes are kept (float32 stays float32). The losses built on the same idea live in
+``nn/losses.py``.
+
+Gradient rules take a fast in-place path on arrays. When ``grad`` is a Tensor
+(``create_graph=True``) they run the same formula with engine ops, so second
+derivatives are recorded.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+def recorded(grad) -> bool:
+    """True when ``grad`` is a Tensor (create_graph): the rule must then use engine ops.
+
+    On arrays the engine may pass a NumPy scalar (np.float64) for a 0-d gradient.
+    """
+    return not isinstance(grad, (np.ndarray, np.generic))
+
+
+class Linear(Function):
+    """x @ W.T + b with W of shape (out_features, in_features), PyTorch's layout.
+
+    d/dx = grad @ W,  d/dW = grad^T @ x,  d/db = grad summed over the batch.
+    ``x @ W.T`` and ``grad^T @ x`` hand transposed views to BLAS (no copies); no
+    gradient is computed for an input that needs none (usually x, the data). Inputs
+    with more than two axes are treated as a batch of rows.
+    """
+
+    def forward(self, x, weight, bias=None):
+        if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(f"Linear: input of shape {x.shape} does not fit weight of shape {weight.shape} "
+                             f"(the weight is (out_features, in_features); the input needs "
+                             f"{weight.shape[1:] or '?'} as its last axis)")
+        if bias is not None and bias.shape not in ((weight.shape[0],), ()):
+            raise ValueError(f"Linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}")
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        self.save(x, weight)
+        return out
+
+    def backward(self, grad):
+        x, weight = self.saved
+        need_x, need_w = self.needs_input_grad[:2]
+        need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
+        rows = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])
+        grad_x = grad @ weight if need_x else None
+        grad_w = rows.T @ (x if x.ndim == 2 else x.reshape(-1, weight.shape[1])) if need_w else None
+        grad_b = rows.sum(axis=0) if need_b else None
+        return (grad_x, grad_w) if len(self.needs_input_grad) == 2 else (grad_x, grad_w, grad_b)
+
+
+class LeakyReLU(Function):
+    """a where a > 0, else negative_slope * a.   d/da = 1 where a > 0, else negative_slope"""
+
+    def __init__(self, negative_slope: float = 0.01):
+        self.negative_slope = negative_slope
+
+    def forward(self, a):
+        one, slope = np.ones((), a.dtype), np.asarray(self.negative_slope, dtype=a.dtype)
+        factor = np.where(a > 0, one, slope)
+        self.save(factor)
+        return a * factor
+
+    def backward(self, grad):
+        (factor,) = self.saved
+        return grad * factor
+
+
+class Softmax(Function):
+    """exp(a) / sum(exp(a)) along ``axis``, shifted by the max so exp never overflows.
+
+    d/da = y * (grad - sum(grad * y)), from the output y.
+    """
+
+    def __init__(self, axis: int = -1):
+        self.axis = axis
+
+    def forward(self, a):
+        out = a - a.max(axis=self.axis, keepdims=True)
+        np.exp(out, out=out)
+        out /= out.sum(axis=self.axis, keepdims=True)
+        self.save(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        if recorded(grad):   # create_graph: y is this node's output Tensor
+            return out * (grad - (grad * out).sum(axis=self.axis, keepdims=True))
+        result = grad * out
+        total = result.sum(axis=self.axis, keepdims=True)
+        np.subtract(grad, total, out=result)
+        result *= out
+        return result
+
+
+class LogSoftmax(Function):
+    """a - log(sum(exp(a))) along ``axis`` (log-sum-exp with the max shifted out).
+
+    d/da = grad - exp(y) * sum(grad), from the output y.
+    """
+
+    def __init__(self, axis: int = -1):
+        self.axis = axis
+
+    def forward(self, a):
+        out = log_softmax(a, self.axis)
+        self.save(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        total = grad.sum(axis=self.axis, keepdims=True)
+        if recorded(grad):   # create_graph: y is this node's output Tensor
+            return grad - out.exp() * total
+        result = np.exp(out)
+        result *= total
+        np.subtract(grad, result, out=result)
+        return result
+
+
+def log_softmax(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    """log(softmax(a)) of an array, stable for any finite input (two full-size arrays)."""
+    out = a - a.max(axis=axis, keepdims=True)
+    total = np.exp(out).sum(axis=axis, keepdims=True)
+    out -= np.log(total, out=total)
+    return out

@@ -1,0 +1,86 @@
+"""nn.functional (F): layers and losses as functions of Tensors, PyTorch's names and layouts.
+
+``linear``, ``leaky_relu``, ``softmax``, ``log_softmax`` and the cross-entropies are one
+fused node each (``autograd/ops/nn.py``, ``nn/loss_ops.py``); ``sigmoid``, ``relu``,
+``tanh`` are the engine's ops. Arguments that are not Tensors (NumPy arrays, lists)
+become constant Tensors.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from autograd import Tensor
+from autograd.ops.elementwise import ReLU, Sigmoid, Tanh
+from autograd.ops.nn import Linear, LeakyReLU, LogSoftmax, Softmax
+
+from . import init
+from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                     mse_loss)
+
+
+def _tensor(x, like: Tensor | None = None) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    return like._operand(x) if like is not None else Tensor(x)
+
+
+def linear(x, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight.T + bias as one node; ``weight`` is (out_features, in_features) as in PyTorch.
+
+    Integer or uint8 inputs (raw pixels) take the weight's dtype.
+    """
+    x = _tensor(x, weight)
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)
+
+
+def sigmoid(x) -> Tensor:
+    """1 / (1 + exp(-x)) elementwise."""
+    return Sigmoid.apply(_tensor(x))
+
+
+def relu(x) -> Tensor:
+    """max(x, 0) elementwise."""
+    return ReLU.apply(_tensor(x))
+
+
+def tanh(x) -> Tensor:
+    """Hyperbolic tangent elementwise."""
+    return Tanh.apply(_tensor(x))
+
+
+def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else negative_slope * x (one node)."""
+    return LeakyReLU.apply(_tensor(x), negative_slope=float(negative_slope))
+
+
+def softmax(x, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis``, stable (one node)."""
+    return Softmax.apply(_tensor(x), axis=axis)
+
+
+def log_softmax(x, axis: int = -1) -> Tensor:
+    """log(softmax(x)) along ``axis`` by log-sum-exp, stable (one node)."""
+    return LogSoftmax.apply(_tensor(x), axis=axis)
+
+
+def dropout(x, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:
+    """Inverted dropout: zero each element with probability p and scale the rest by 1 / (1 - p).
+
+    The identity when not ``training`` or p == 0. Masks come from ``rng``, else the
+    default generator (``nn.manual_seed``). Recorded as a product with a constant mask.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    x = _tensor(x)
+    if not training or p == 0.0:
+        return x
+    mask = (rng or init.default_rng()).random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32)
+    keep = mask >= p
+    np.multiply(keep, 1.0 / (1.0 - p) if p < 1.0 else 0.0, out=mask)
+    return x * Tensor._result(mask.astype(x.dtype, copy=False), None)
+
+
+__all__ = ["linear", "sigmoid", "relu", "tanh", "leaky_relu", "softmax", "log_softmax", "dropout",
+           "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss"]

@@ -1,0 +1,265 @@
+"""Layers: Linear, the activations, Dropout, BatchNorm1d, Sequential and MLP."""
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterator
+
+import numpy as np
+
+import autograd as ag
+from autograd import Tensor
+
+from . import functional as F
+from . import init as initializers
+from .module import Module, Parameter
+
+
+def _normal_init(weight, bias, rng) -> None:
+    """The textbook's: weights N(0, 0.1**2), biases zero."""
+    initializers.normal_(weight, 0.1, rng=rng)
+    if bias is not None:
+        initializers.zeros_(bias)
+
+
+def _fan_in_bias(bias, fan_in: int, rng) -> None:
+    if bias is not None:
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        initializers.uniform_(bias, -bound, bound, rng=rng)
+
+
+def _weight_init(fill: Callable) -> Callable:
+    """An init from a weight initialiser; biases get PyTorch's U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    def init(weight, bias, rng) -> None:
+        fill(weight, rng=rng)
+        _fan_in_bias(bias, weight.shape[1], rng)
+    return init
+
+
+INITS = {
+    "kaiming_uniform": _weight_init(lambda w, rng: initializers.kaiming_uniform_(w, a=math.sqrt(5.0), rng=rng)),
+    "normal": _normal_init,
+    "xavier_uniform": _weight_init(initializers.xavier_uniform_),
+    "xavier_normal": _weight_init(initializers.xavier_normal_),
+    "kaiming_normal": _weight_init(initializers.kaiming_normal_),
+}
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch.
+
+    ``init``: "kaiming_uniform" (default, PyTorch's: weight and bias both
+    U(-1/sqrt(in), 1/sqrt(in))), "normal" (the textbook's N(0, 0.1**2) weights, zero
+    biases), "xavier_uniform", "xavier_normal", "kaiming_normal", or a callable
+    ``init(weight, bias, rng)``. ``dtype`` defaults to ``autograd.get_default_dtype()``.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, init: str | Callable | None = None,
+                 dtype=None, rng: np.random.Generator | None = None):
+        self.in_features, self.out_features = in_features, out_features
+        dtype = np.dtype(ag.get_default_dtype() if dtype is None else dtype)
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
+        fill = INITS.get(init or "kaiming_uniform", init)
+        if not callable(fill):
+            raise ValueError(f"Linear: unknown init {init!r}; use one of {sorted(INITS)} or a callable")
+        fill(self.weight, self.bias, rng)
+
+    def forward(self, x) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)) elementwise."""
+
+    def forward(self, x) -> Tensor:
+        return F.sigmoid(x)
+
+
+class ReLU(Module):
+    """max(x, 0) elementwise."""
+
+    def forward(self, x) -> Tensor:
+        return F.relu(x)
+
+
+class Tanh(Module):
+    """tanh(x) elementwise."""
+
+    def forward(self, x) -> Tensor:
+        return F.tanh(x)
+
+
+class LeakyReLU(Module):
+    """x where x > 0, else negative_slope * x."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        self.negative_slope = negative_slope
+
+    def forward(self, x) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Softmax(Module):
+    """exp(x) / sum(exp(x)) along ``axis``."""
+
+    def __init__(self, axis: int = -1):
+        self.axis = axis
+
+    def forward(self, x) -> Tensor:
+        return F.softmax(x, self.axis)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"
+
+
+class Dropout(Module):
+    """Inverted dropout with probability ``p`` in training mode; the identity in eval mode."""
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | None = None):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p, self.rng = p, rng
+
+    def forward(self, x) -> Tensor:
+        return F.dropout(x, self.p, self.training, rng=self.rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class BatchNorm1d(Module):
+    """Normalise each feature of (N, C) inputs, then scale by ``weight`` and shift by ``bias``.
+
+    ``weight`` and ``bias`` are the learned gamma and beta (PyTorch's names, so state
+    dicts carry over). Training mode uses the batch's mean and biased variance, and
+    updates ``running_mean`` and ``running_var`` (with the unbiased variance) by
+    ``momentum``; eval mode uses the running averages. ``momentum=None`` averages
+    over all batches seen, as PyTorch.
+    """
+
+    def __init__(self, num_features: int, momentum: float | None = 0.1, eps: float = 1e-5, dtype=None):
+        self.num_features, self.momentum, self.eps = num_features, momentum, eps
+        dtype = np.dtype(ag.get_default_dtype() if dtype is None else dtype)
+        self.weight = Parameter(np.ones(num_features, dtype=dtype))
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+        self.register_buffer("running_mean", np.zeros(num_features, dtype=dtype))
+        self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
+        self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
+
+    @property
+    def gamma(self) -> Parameter:
+        """The learned scale (``weight``)."""
+        return self.weight
+
+    @property
+    def beta(self) -> Parameter:
+        """The learned shift (``bias``)."""
+        return self.bias
+
+    def forward(self, x) -> Tensor:
+        x = x if isinstance(x, Tensor) else self.weight._operand(x)
+        if x.ndim != 2 or x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm1d: expected input of shape (N, {self.num_features}), got {x.shape}")
+        if not self.training:
+            scale = 1.0 / np.sqrt(self.running_var + self.eps)
+            return (x - self.running_mean) * (self.weight * scale) + self.bias
+        n = x.shape[0]
+        if n < 2:
+            raise ValueError("BatchNorm1d: training needs more than one sample per batch (got 1)")
+        mean = x.mean(axis=0)
+        centred = x - mean
+        variance = (centred * centred).mean(axis=0)
+        out = centred * (variance + self.eps) ** -0.5 * self.weight + self.bias
+        self._track(mean.data, variance.data * (n / (n - 1)))
+        return out
+
+    def _track(self, mean: np.ndarray, unbiased_variance: np.ndarray) -> None:
+        """Move the running averages towards this batch's statistics, in place."""
+        self.num_batches_tracked += 1
+        momentum = self.momentum if self.momentum is not None else 1.0 / int(self.num_batches_tracked)
+        for running, value in ((self.running_mean, mean), (self.running_var, unbiased_variance)):
+            running *= 1.0 - momentum
+            running += momentum * value.astype(running.dtype, copy=False)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class Sequential(Module):
+    """Layers applied in order; indexable (``model[0]``, slices), iterable, with ``len``.
+
+    Parameters are named by position: ``0.weight``, ``2.bias``, as in PyTorch.
+    """
+
+    def __init__(self, *layers: Module):
+        for i, layer in enumerate(layers):
+            setattr(self, str(i), layer)
+
+    def _layers(self) -> list:
+        return [value for name, value in vars(self).items() if name.isdigit()]
+
+    def forward(self, x) -> Tensor:
+        for layer in self._layers():
+            x = layer(x)
+        return x
+
+    def append(self, layer: Module) -> "Sequential":
+        """Add a layer at the end."""
+        setattr(self, str(len(self)), layer)
+        return self
+
+    def __getitem__(self, index):
+        layers = self._layers()
+        if isinstance(index, slice):
+            return Sequential(*layers[index])
+        return layers[index]
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._layers())
+
+    def __len__(self) -> int:
+        return len(self._layers())
+
+
+ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU, "softmax": Softmax}
+
+
+def _activation(spec) -> Module:
+    if isinstance(spec, Module):
+        return spec
+    if spec not in ACTIVATIONS:
+        raise ValueError(f"MLP: unknown activation {spec!r}; use one of {sorted(ACTIVATIONS)} or a Module")
+    return ACTIVATIONS[spec]()
+
+
+class MLP(Sequential):
+    """A multilayer perceptron: Linear layers of ``sizes`` with ``activation`` between them.
+
+    ``MLP([784, 100, 10], activation="sigmoid")`` is ``Sequential(Linear(784, 100),
+    Sigmoid(), Linear(100, 10))``. ``dropout`` > 0 adds a Dropout after each hidden
+    activation; ``output_activation`` (a name or a Module) follows the last Linear.
+    ``init``, ``dtype`` and ``rng`` go to every Linear.
+    """
+
+    def __init__(self, sizes, activation: str | Module = "relu", output_activation: str | Module | None = None,
+                 dropout: float = 0.0, init: str | Callable | None = None, dtype=None,
+                 rng: np.random.Generator | None = None):
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"MLP: need at least an input and an output size, got {sizes}")
+        layers = []
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(Linear(fan_in, fan_out, init=init, dtype=dtype, rng=rng))
+            if i < len(sizes) - 2:
+                layers.append(_activation(activation))
+                if dropout > 0:
+                    layers.append(Dropout(dropout, rng=rng))
+        if output_activation is not None:
+            layers.append(_activation(output_activation))
+        super().__init__(*layers)
