@@ -9,13 +9,14 @@ import numpy as np
 class DataLoader:
     """Iterate over ``(X_batch, y_batch)`` pairs of NumPy arrays, one epoch per ``for`` loop.
 
-    With ``shuffle`` each epoch takes a new permutation (from ``seed``, so runs repeat)
-    and fancy-indexes one batch at a time, copying only that batch; without it batches
+    With ``shuffle`` each epoch takes a new permutation (from ``seed``, so runs repeat;
+    ``seed`` may also be a NumPy Generator or RandomState to share, as the textbook shares
+    one between its weights and its shuffling) and fancy-indexes one batch at a time, copying only that batch; without it batches
     are contiguous slices (views, no copy). ``len()`` is the number of batches per
     epoch; ``drop_last`` drops a final short batch.
     """
 
-    def __init__(self, X, y, batch_size: int, shuffle: bool = True, seed: int | None = None,
+    def __init__(self, X, y, batch_size: int, shuffle: bool = True, seed=None,
                  drop_last: bool = False):
         self.X = X.data if hasattr(X, "op") else np.asarray(X)
         self.y = y.data if hasattr(y, "op") else np.asarray(y)
@@ -24,7 +25,7 @@ class DataLoader:
         if batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
-        self.rng = np.random.default_rng(seed)
+        self.rng = seed if hasattr(seed, "permutation") else np.random.default_rng(seed)
 
     def __len__(self) -> int:
         n, size = len(self.X), self.batch_size

@@ -132,7 +132,8 @@ class _BinaryLoss(Function):
 
     def backward(self, grad):
         a, y = self.saved
-        scale = _scale(grad, self.reduction, int(np.prod(np.broadcast_shapes(a.shape, y.shape))))
+        count = a.size if a.shape == y.shape else int(np.prod(np.broadcast_shapes(a.shape, y.shape)))
+        scale = _scale(grad, self.reduction, count)
         if recorded(grad):
             return self.recorded_grads(*self.inputs, scale, *self.needs_input_grad)
         return self.grads(a, y, scale, *self.needs_input_grad)

@@ -12,7 +12,7 @@ from typing import Iterator, NamedTuple
 import numpy as np
 
 from autograd import Tensor
-from autograd.grad_mode import STATE, module_scope
+from autograd.grad_mode import STATE
 
 
 class Parameter(Tensor):
@@ -79,10 +79,15 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        if STATE.enabled:   # tag the recorded ops with this module, for drawings; free under no_grad
-            with module_scope(self):
-                return self.forward(*args, **kwargs)
-        return self.forward(*args, **kwargs)
+        if not STATE.enabled:
+            return self.forward(*args, **kwargs)
+        # Tag the recorded ops with this module, for drawings (module_scope, inlined: this is hot).
+        outer = STATE.scope
+        STATE.scope = (outer or ()) + (self,)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            STATE.scope = outer
 
     # ---- the tree ----
     def _own(self) -> Iterator[tuple]:

@@ -137,17 +137,26 @@ class Log(Function):
         return grad / a
 
 
+_EXP_LIMITS = {}
+
+
 def _exp_limit(dtype) -> float:
     """Largest x with exp(x) finite in ``dtype`` (88 for float32, 709 for float64), less a margin."""
-    return float(np.log(np.finfo(dtype).max)) - 1.0
+    limit = _EXP_LIMITS.get(dtype)
+    if limit is None:
+        limit = _EXP_LIMITS[dtype] = float(np.log(np.finfo(dtype).max)) - 1.0
+    return limit
 
 
 class Sigmoid(Function):
-    """1 / (1 + exp(-a)), clipped so exp never overflows.   d/da = y (1 - y), from the output y"""
+    """1 / (1 + exp(-a)), with a clipped below so exp(-a) never overflows.
+
+    d/da = y (1 - y), from the output y. (Large positive a needs no clip: exp(-a)
+    underflows quietly to 0.) The forward allocates only its output.
+    """
 
     def forward(self, a):
-        limit = _exp_limit(a.dtype)
-        out = np.clip(a, -limit, limit)
+        out = np.maximum(a, -_exp_limit(a.dtype))
         np.negative(out, out=out)
         np.exp(out, out=out)
         out += 1.0

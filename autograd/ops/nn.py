@@ -24,12 +24,17 @@ def recorded(grad) -> bool:
     return not isinstance(grad, (np.ndarray, np.generic))
 
 
+def _column_major(array) -> bool:
+    """True for a Fortran-ordered matrix (nn.Linear's weights), False for a C-ordered one."""
+    return array.flags.f_contiguous and not array.flags.c_contiguous
+
+
 class Linear(Function):
     """x @ W.T + b with W of shape (out_features, in_features), PyTorch's layout.
 
     d/dx = grad @ W,  d/dW = grad^T @ x,  d/db = grad summed over the batch.
-    ``x @ W.T`` and ``grad^T @ x`` hand transposed views to BLAS (no copies); no
-    gradient is computed for an input that needs none (usually x, the data). Inputs
+    Transposes are views handed to BLAS (no copies). d/dW is computed in W's own memory
+    layout (nn.Linear keeps W column-major, see nn/layers.py). No gradient is computed for an input that needs none (usually x, the data). Inputs
     with more than two axes are treated as a batch of rows.
     """
 
@@ -52,7 +57,11 @@ class Linear(Function):
         need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
         rows = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])
         grad_x = grad @ weight if need_x else None
-        grad_w = rows.T @ (x if x.ndim == 2 else x.reshape(-1, weight.shape[1])) if need_w else None
+        grad_w = None
+        if need_w:
+            x_rows = x if x.ndim == 2 else x.reshape(-1, weight.shape[1])
+            # The gradient in the weight's own layout, so the optimizer's updates stay contiguous.
+            grad_w = (x_rows.T @ rows).T if _column_major(np.asarray(weight)) else rows.T @ x_rows
         grad_b = rows.sum(axis=0) if need_b else None
         return (grad_x, grad_w) if len(self.needs_input_grad) == 2 else (grad_x, grad_w, grad_b)
 

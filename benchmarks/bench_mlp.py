@@ -1,0 +1,143 @@
+"""Seconds per training epoch: dagrad as a user writes it, against hand-written NumPy and PyTorch.
+
+    python benchmarks/bench_mlp.py [--epochs 5] [--json]
+
+Three configurations: the textbook's 784-100-10 sigmoid MLP (batch 100, SGD with L2) in
+float64 and in float32, and the 'fast' preset's 784-256-10 ReLU network (batch 256, Adam on
+a one-cycle schedule, smoothed cross-entropy). Within a configuration the contenders run
+alternately, epoch by epoch, so machine drift hits all alike; each figure is the median of
+the epochs after one warm-up epoch. Also: inference over the 10,000 test images against a
+bare NumPy forward pass, and the peak memory of one epoch. Needs MNIST (``MNIST_DIR``).
+Run it alone: two BLAS-heavy processes on 2 cores slow each other many times over.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from autograd import Tensor, no_grad  # noqa: E402
+from benchmarks import contenders  # noqa: E402
+from benchmarks.common import machine, median_seconds, table, try_torch  # noqa: E402
+from nn.datasets import load_mnist, mean_std, scale_symmetric, train_valid_split  # noqa: E402
+
+
+def load(dtype, scaling):
+    """(train_x, train_y, test_x, test_y) preprocessed like the example's presets."""
+    images, labels = load_mnist("train")
+    test_images, test_labels = load_mnist("test")
+    if scaling == "symmetric":
+        scale = lambda x: scale_symmetric(x, dtype)  # noqa: E731
+    else:
+        mean, std = mean_std(images)
+        scale = lambda x: ((x / 255.0 - mean) / std).astype(dtype)  # noqa: E731
+    (train_x, train_y), _ = train_valid_split(scale(images), labels)
+    return train_x, train_y, scale(test_images), test_labels
+
+
+def race(runners: dict, epochs: int) -> dict:
+    """Alternate the runners epoch by epoch; the median seconds per epoch of each (after a warm-up)."""
+    times = {name: [] for name in runners}
+    for epoch in range(epochs + 1):
+        for name, runner in runners.items():
+            start = time.perf_counter()
+            runner.epoch()
+            if epoch:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def peak_memory(runner) -> float:
+    """Peak MiB allocated during one epoch, above what was allocated before it (tracemalloc)."""
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    runner.epoch()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return (peak - base) / 2 ** 20
+
+
+def accuracy(runner, test_x, test_y) -> float:
+    return float((runner.predict(test_x) == test_y).mean())
+
+
+def configuration(name, dtype, torch, epochs) -> dict:
+    """Race one configuration; check dagrad and NumPy learned the same thing from the same weights."""
+    fast = name == "fast"
+    train_x, train_y, test_x, test_y = load(dtype, "standardize" if fast else "symmetric")
+    make = contenders.fast_runners if fast else contenders.seed_runners
+    runners = make(train_x, train_y, dtype, torch)
+    seconds = race(runners, epochs)
+    accuracies = {k: accuracy(r, test_x, test_y) for k, r in runners.items()}
+    if abs(accuracies["dagrad"] - accuracies["numpy"]) > 0.002:
+        raise SystemExit(f"{name}: dagrad and NumPy disagree ({accuracies}); the comparison is not fair")
+    result = {"seconds_per_epoch": seconds, "test_accuracy": accuracies,
+              "peak_mib": {k: peak_memory(runners[k]) for k in ("dagrad", "numpy")}}
+    if not fast:
+        result["inference"] = inference(runners["dagrad"].model, test_x)
+    return result
+
+
+def inference(model, test_x) -> dict:
+    """Seconds to classify the test set under no_grad, against the same forward pass in bare NumPy."""
+    W1, b1, W2, b2 = (p.data for p in model.parameters())
+
+    def bare():
+        h = test_x @ W1.T + b1
+        h = 1.0 / (1.0 + np.exp(-h))
+        return (h @ W2.T + b2).argmax(axis=1)
+
+    def engine():
+        with no_grad():
+            return model(Tensor(test_x)).data.argmax(axis=1)
+    times = {"dagrad": [], "numpy": []}
+    for _ in range(15):
+        times["dagrad"].append(median_seconds(engine, repeats=1, warmup=0))
+        times["numpy"].append(median_seconds(bare, repeats=1, warmup=0))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def report(results: dict) -> str:
+    rows = []
+    for name, r in results["configurations"].items():
+        s = r["seconds_per_epoch"]
+        torch_cell = f"{s['torch']:.3f} ({s['dagrad'] / s['torch']:.2f}x)" if "torch" in s else "-"
+        rows.append([name, f"{s['numpy']:.3f}", f"{s['dagrad']:.3f} ({s['dagrad'] / s['numpy']:.2f}x)", torch_cell,
+                     f"{r['peak_mib']['dagrad']:.1f} / {r['peak_mib']['numpy']:.1f}"])
+    lines = [f"# Seconds per epoch ({results['machine']})", "",
+             table(rows, ["configuration", "hand-written NumPy", "dagrad (vs NumPy)", "PyTorch (dagrad/PyTorch)",
+                          "peak MiB dagrad / NumPy"])]
+    for name, r in results["configurations"].items():
+        if "inference" in r:
+            i = r["inference"]
+            lines.append(f"\nInference, 10,000 test images ({name}): dagrad {1e3 * i['dagrad']:.1f} ms, "
+                         f"NumPy {1e3 * i['numpy']:.1f} ms ({i['dagrad'] / i['numpy']:.2f}x)")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5, help="timed epochs per contender (after one warm-up)")
+    parser.add_argument("--only", choices=["seed64", "seed32", "fast"], action="append",
+                        help="run only these configurations")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+    torch = try_torch()
+    chosen = args.only or ["seed64", "seed32", "fast"]
+    dtypes = {"seed64": np.float64, "seed32": np.float32, "fast": np.float32}
+    results = {"machine": machine(), "configurations": {}}
+    for name in chosen:
+        results["configurations"][name] = configuration(name, dtypes[name], torch, args.epochs)
+    print(json.dumps(results, indent=2) if args.json else report(results))
+
+
+if __name__ == "__main__":
+    main()

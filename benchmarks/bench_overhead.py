@@ -1,0 +1,130 @@
+"""Per-node overhead: microseconds per op, forward and backward, on small arrays.
+
+    python benchmarks/bench_overhead.py [--json]
+
+Times (1) chains of small elementwise ops, forward and backward separately, (2) one MLP
+training step (784-100-10, sigmoid) at batch sizes 1, 10, 100, 1000, and (3) the backward
+of a 100,000-op chain; against PyTorch when it is installed. Run it alone: two BLAS-heavy
+processes on 2 cores slow each other many times over.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import nn  # noqa: E402
+from autograd import Tensor  # noqa: E402
+from benchmarks.common import machine, median_seconds, table, try_torch  # noqa: E402
+from nn import functional as F  # noqa: E402
+
+CHAIN = 1000          # ops per timed chain
+DEEP_CHAIN = 100_000  # ops in the deep chain
+
+
+def chain_dagrad(length):
+    x = Tensor(np.ones(16, np.float32), requires_grad=True)
+    y = x
+    for _ in range(length // 2):
+        y = (y * 1.0001).tanh()
+    return x, y.sum()
+
+
+def chain_torch(torch, length):
+    x = torch.ones(16, requires_grad=True)
+    y = x
+    for _ in range(length // 2):
+        y = (y * 1.0001).tanh()
+    return x, y.sum()
+
+
+def per_node(build, repeats=7):
+    """(forward, backward) microseconds per node of a CHAIN-op chain."""
+    forward = median_seconds(lambda: build(CHAIN), repeats)
+    backward_times = []
+    for _ in range(repeats):
+        _, loss = build(CHAIN)
+        start = time.perf_counter()
+        loss.backward()
+        backward_times.append(time.perf_counter() - start)
+    return 1e6 * forward / CHAIN, 1e6 * float(np.median(backward_times)) / CHAIN
+
+
+def mlp_step_dagrad(batch):
+    model = nn.Sequential(nn.Linear(784, 100), nn.Sigmoid(), nn.Linear(100, 10))
+    opt = nn.optim.SGD(model.parameters(), lr=0.01)
+    x = np.random.default_rng(0).standard_normal((batch, 784)).astype(np.float32)
+    y = np.arange(batch) % 10
+
+    def step():
+        loss = F.cross_entropy(model(Tensor(x)), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def mlp_step_torch(torch, batch):
+    model = torch.nn.Sequential(torch.nn.Linear(784, 100), torch.nn.Sigmoid(), torch.nn.Linear(100, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    x = torch.randn(batch, 784)
+    y = torch.arange(batch) % 10
+
+    def step():
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def deep_chain_backward():
+    x = Tensor(np.ones(3), requires_grad=True)
+    y = x
+    for _ in range(DEEP_CHAIN):
+        y = y * 1.0001
+    loss = y.sum()
+    start = time.perf_counter()
+    loss.backward()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+    torch = try_torch()
+    results = {"machine": machine()}
+    results["dagrad_us_per_node"] = per_node(lambda n: chain_dagrad(n)[1])
+    if torch is not None:
+        results["torch_us_per_node"] = per_node(lambda n: chain_torch(torch, n)[1])
+    results["mlp_step_ms"] = {}
+    for batch in (1, 10, 100, 1000):
+        row = {"dagrad": 1e3 * median_seconds(mlp_step_dagrad(batch), repeats=50, warmup=5)}
+        if torch is not None:
+            row["torch"] = 1e3 * median_seconds(mlp_step_torch(torch, batch), repeats=50, warmup=5)
+        results["mlp_step_ms"][batch] = row
+    results["deep_chain_backward_s"] = float(np.median([deep_chain_backward() for _ in range(3)]))
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"# Overhead ({results['machine']})\n")
+    rows = [["dagrad", *(f"{v:.2f}" for v in results["dagrad_us_per_node"])]]
+    if torch is not None:
+        rows.append(["PyTorch", *(f"{v:.2f}" for v in results["torch_us_per_node"])])
+    print(table(rows, ["per node (us)", "forward", "backward"]) + "\n")
+    rows = [[batch, f"{r['dagrad']:.3f}", f"{r['torch']:.3f}" if "torch" in r else "-",
+             f"{r['dagrad'] / r['torch']:.2f}x" if "torch" in r else "-"]
+            for batch, r in results["mlp_step_ms"].items()]
+    print(table(rows, ["MLP step, batch", "dagrad (ms)", "PyTorch (ms)", "dagrad/PyTorch"]) + "\n")
+    print(f"Backward of a {DEEP_CHAIN:,}-op chain: {results['deep_chain_backward_s']:.3f} s")
+
+
+if __name__ == "__main__":
+    main()

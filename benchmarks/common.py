@@ -1,0 +1,44 @@
+"""Shared helpers for the benchmarks: timing, medians, optional PyTorch, tables."""
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+
+def median_seconds(run, repeats: int = 5, warmup: int = 1) -> float:
+    """Median wall time of ``run()`` over ``repeats`` calls after ``warmup`` calls."""
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def try_torch():
+    """The torch module using all cores (as NumPy's BLAS does), or None when not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+    return torch
+
+
+def machine() -> str:
+    """One line naming the machine the figures come from."""
+    import numpy as np
+    cores = len(os.sched_getaffinity(0))
+    return (f"{platform.processor() or platform.machine()}, {cores} cores, Python {platform.python_version()}, "
+            f"NumPy {np.__version__}")
+
+
+def table(rows, headers) -> str:
+    """A Markdown table (what benchmarks/README.md quotes)."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
