@@ -13,7 +13,7 @@ from benchmarks.textbook_numpy import TextbookMLP, one_hot
 from nn import functional as F
 
 SEED_LR, SEED_L2, SEED_BATCH = 0.0005, 0.01, 100
-FAST_LR, FAST_BATCH, FAST_SMOOTHING, FAST_EPOCHS = 5e-3, 256, 0.1, 3
+FAST_LR, FAST_BATCH, FAST_SMOOTHING, FAST_EPOCHS = 5e-3, 128, 0.1, 3
 
 
 class DagradRunner:

@@ -1,0 +1,93 @@
+"""Wall time of the whole 'fast' command to 98% test accuracy: dagrad, hand-written NumPy, PyTorch.
+
+    python benchmarks/bench_time_to_98.py [--seeds 5] [--json]
+
+Each contender is a whole process, timed from start to exit (imports, data loading and
+evaluation included): ``python examples/mnist.py --quiet`` (the default 'fast' preset),
+``benchmarks/fast_numpy.py`` (the same recipe by hand, from the same weights and shuffles)
+and ``benchmarks/fast_torch.py`` (the same recipe in PyTorch, when installed). They run
+alternately, seed by seed. Prints medians, ratios, the accuracies reached and each
+process's peak memory. Needs MNIST (``MNIST_DIR`` or ``--data``). Run it alone.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from benchmarks.common import machine, table  # noqa: E402
+
+COMMANDS = {
+    "dagrad": [os.path.join(ROOT, "examples", "mnist.py"), "--quiet"],
+    "numpy": [os.path.join(ROOT, "benchmarks", "fast_numpy.py")],
+    "torch": [os.path.join(ROOT, "benchmarks", "fast_torch.py")],
+}
+
+
+def timed_run(name: str, seed: int, data) -> dict:
+    """Run one contender; its wall time, peak resident memory (MiB) and test accuracy."""
+    command = [sys.executable, *COMMANDS[name], "--seed", str(seed)] + (["--data", data] if data else [])
+    metrics = None
+    if name == "dagrad":
+        metrics = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
+        command += ["--metrics-json", metrics]
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    output = process.stdout.read()
+    process.stdout.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{name} (seed {seed}) failed: {' '.join(command)}")
+    if metrics:
+        with open(metrics) as file:
+            accuracy = json.load(file)["test_accuracy"]
+        os.unlink(metrics)
+    else:
+        accuracy = float(output.split("test_accuracy")[-1])
+    return {"seconds": seconds, "peak_mib": usage.ru_maxrss / 1024, "test_accuracy": accuracy}
+
+
+def torch_available() -> bool:
+    return subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5, help="runs per contender (seeds 1..N)")
+    parser.add_argument("--data", help="MNIST directory (default: $MNIST_DIR)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+    names = ["dagrad", "numpy"] + (["torch"] if torch_available() else [])
+    runs = {name: [] for name in names}
+    for seed in range(1, args.seeds + 1):
+        for name in names:
+            runs[name].append(timed_run(name, seed, args.data))
+    gaps = [abs(a["test_accuracy"] - b["test_accuracy"]) for a, b in zip(runs["dagrad"], runs["numpy"])]
+    if max(gaps) > 0.003:
+        raise SystemExit(f"dagrad and hand-written NumPy disagree by {max(gaps):.4f} from the same weights: "
+                         f"the comparison is not fair")
+    summary = {name: {key: statistics.median(r[key] for r in rs) for key in ("seconds", "peak_mib", "test_accuracy")}
+               | {"min_accuracy": min(r["test_accuracy"] for r in rs)} for name, rs in runs.items()}
+    results = {"machine": machine(), "seeds": args.seeds, "summary": summary, "runs": runs}
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    base = summary["dagrad"]["seconds"]
+    rows = [[name, f"{s['seconds']:.2f}", f"{base / s['seconds']:.2f}x", f"{100 * s['test_accuracy']:.2f}%",
+             f"{100 * s['min_accuracy']:.2f}%", f"{s['peak_mib']:.0f}"] for name, s in summary.items()]
+    print(f"# Whole 'fast' command, median of {args.seeds} seeds ({results['machine']})\n")
+    print(table(rows, ["contender", "seconds", "dagrad/contender", "test accuracy (median)", "lowest",
+                       "peak MiB"]))
+
+
+if __name__ == "__main__":
+    main()
