@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from numpy import ndarray
 
 from . import anomaly
 from .grad_mode import STATE
@@ -45,27 +46,29 @@ class Function:
         fn = cls(**attributes)
         fn.saved = ()
         out = fn.forward(*[t.data for t in inputs])
-        if type(out) is not np.ndarray:
+        if type(out) is not ndarray:
             out = np.asarray(out)
-        if STATE.anomaly:
+        state = STATE
+        if state.anomaly:
             anomaly.check_forward(fn, inputs, out)
         result = _new_tensor(Tensor)
         result.data = out
         result.grad = result.name = None
-        needs_input_grad = tuple([t.requires_grad for t in inputs])
-        if STATE.enabled and True in needs_input_grad:
-            fn.inputs = inputs
-            fn.needs_input_grad = needs_input_grad
-            fn.out = out
-            fn.seq = next(_sequence)
-            fn.scope = STATE.scope
-            if STATE.anomaly:
-                fn.created_at = anomaly.user_frame()
-            result.requires_grad = True
-            result.op = fn
-        else:
-            result.requires_grad = False
-            result.op = None
+        if state.enabled:
+            needs_input_grad = tuple([t.requires_grad for t in inputs])
+            if True in needs_input_grad:
+                fn.inputs = inputs
+                fn.needs_input_grad = needs_input_grad
+                fn.out = out
+                fn.seq = next(_sequence)
+                fn.scope = state.scope
+                if state.anomaly:
+                    fn.created_at = anomaly.user_frame()
+                result.requires_grad = True
+                result.op = fn
+                return result
+        result.requires_grad = False
+        result.op = None
         return result
 
     def attributes(self) -> dict:

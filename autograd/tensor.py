@@ -39,7 +39,7 @@ class Tensor:
         """``other`` as a Tensor; Python and NumPy scalars take this tensor's dtype."""
         if isinstance(other, Tensor):
             return other
-        if is_python_scalar(other):
+        if type(other) is float or type(other) is int or is_python_scalar(other):
             return Tensor._result(np.asarray(other, dtype=self.data.dtype), None)
         if isinstance(other, np.ndarray) and other.dtype.kind != "f":
             return Tensor._result(other.astype(self.data.dtype), None)

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import nn  # noqa: E402
 from autograd import Tensor  # noqa: E402
-from benchmarks.common import machine, median_seconds, table, try_torch  # noqa: E402
+from benchmarks.common import machine, table, try_torch  # noqa: E402
 from nn import functional as F  # noqa: E402
 
 CHAIN = 1000          # ops per timed chain
@@ -44,16 +44,20 @@ def chain_torch(torch, length):
     return x, y.sum()
 
 
-def per_node(build, repeats=7):
-    """(forward, backward) microseconds per node of a CHAIN-op chain."""
-    forward = median_seconds(lambda: build(CHAIN), repeats)
-    backward_times = []
-    for _ in range(repeats):
-        _, loss = build(CHAIN)
-        start = time.perf_counter()
-        loss.backward()
-        backward_times.append(time.perf_counter() - start)
-    return 1e6 * forward / CHAIN, 1e6 * float(np.median(backward_times)) / CHAIN
+def per_node(builders: dict, repeats=9) -> dict:
+    """{name: (forward, backward) microseconds per node} of CHAIN-op chains, the builders
+    taking turns repeat by repeat so machine drift hits all alike (medians)."""
+    times = {name: ([], []) for name in builders}
+    for _ in range(repeats + 1):
+        for name, build in builders.items():
+            start = time.perf_counter()
+            loss = build(CHAIN)
+            middle = time.perf_counter()
+            loss.backward()
+            end = time.perf_counter()
+            times[name][0].append(middle - start)
+            times[name][1].append(end - middle)
+    return {name: tuple(1e6 * float(np.median(t[1:])) / CHAIN for t in pair) for name, pair in times.items()}
 
 
 def mlp_step_dagrad(batch):
@@ -84,6 +88,19 @@ def mlp_step_torch(torch, batch):
     return step
 
 
+def alternate(steps: dict, rounds: int = 15, calls: int = 20) -> dict:
+    """Median milliseconds per call of each step function, taking turns round by round."""
+    times = {name: [] for name in steps}
+    for round_ in range(rounds + 1):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(calls):
+                step()
+            if round_:
+                times[name].append((time.perf_counter() - start) / calls)
+    return {name: 1e3 * float(np.median(t)) for name, t in times.items()}
+
+
 def deep_chain_backward():
     x = Tensor(np.ones(3), requires_grad=True)
     y = x
@@ -101,15 +118,19 @@ def main() -> None:
     args = parser.parse_args()
     torch = try_torch()
     results = {"machine": machine()}
-    results["dagrad_us_per_node"] = per_node(lambda n: chain_dagrad(n)[1])
+    builders = {"dagrad": lambda n: chain_dagrad(n)[1]}
     if torch is not None:
-        results["torch_us_per_node"] = per_node(lambda n: chain_torch(torch, n)[1])
+        builders["torch"] = lambda n: chain_torch(torch, n)[1]
+    per = per_node(builders)
+    results["dagrad_us_per_node"] = per["dagrad"]
+    if torch is not None:
+        results["torch_us_per_node"] = per["torch"]
     results["mlp_step_ms"] = {}
     for batch in (1, 10, 100, 1000):
-        row = {"dagrad": 1e3 * median_seconds(mlp_step_dagrad(batch), repeats=50, warmup=5)}
+        steps = {"dagrad": mlp_step_dagrad(batch)}
         if torch is not None:
-            row["torch"] = 1e3 * median_seconds(mlp_step_torch(torch, batch), repeats=50, warmup=5)
-        results["mlp_step_ms"][batch] = row
+            steps["torch"] = mlp_step_torch(torch, batch)
+        results["mlp_step_ms"][batch] = alternate(steps)
     results["deep_chain_backward_s"] = float(np.median([deep_chain_backward() for _ in range(3)]))
     if args.json:
         print(json.dumps(results, indent=2))
