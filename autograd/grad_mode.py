@@ -6,11 +6,14 @@ from typing import Iterator
 
 
 class _State:
-    """Process-wide recording flags, read by every op (one attribute lookup each)."""
+    """Process-wide recording flags, read by every op (one slot lookup each)."""
 
-    enabled = True   # ops record graph nodes
-    anomaly = False  # ops check for NaN/Inf and remember where they were created
-    scope = None     # tuple of the nn modules now running their forward, outermost first
+    __slots__ = ("enabled", "anomaly", "scope")
+
+    def __init__(self):
+        self.enabled = True   # ops record graph nodes
+        self.anomaly = False  # ops check for NaN/Inf and remember where they were created
+        self.scope = None     # tuple of the nn modules now running their forward, outermost first
 
 
 STATE = _State()
