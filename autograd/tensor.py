@@ -40,7 +40,7 @@ class Tensor:
         if isinstance(other, Tensor):
             return other
         if type(other) is float or type(other) is int or is_python_scalar(other):
-            return Tensor._result(np.asarray(other, dtype=self.data.dtype), None)
+            return _constant(other, self.data.dtype)
         if isinstance(other, np.ndarray) and other.dtype.kind != "f":
             return Tensor._result(other.astype(self.data.dtype), None)
         return Tensor._result(as_float_array(other), None)
@@ -245,6 +245,25 @@ class Tensor:
 
     def __array_function__(self, func, types, args, kwargs):
         return interop.array_function(func, args, kwargs)
+
+
+_CONSTANTS = {}  # (value, dtype) -> read-only 0-d constant Tensor, shared by every graph
+
+
+def _constant(value, dtype) -> Tensor:
+    """A Python scalar as a 0-d constant of ``dtype``; the common ones (1.0, 0.5, 2...) are
+    made once instead of once per op (saves about a fifth of a scalar op's forward)."""
+    if not value or value != value:  # keep -0.0 apart from 0.0, and NaN (never equal) out
+        return Tensor._result(np.asarray(value, dtype=dtype), None)
+    key = (value, dtype)
+    constant = _CONSTANTS.get(key)
+    if constant is None:
+        if len(_CONSTANTS) >= 1024:
+            _CONSTANTS.clear()
+        array = np.asarray(value, dtype=dtype)
+        array.flags.writeable = False
+        constant = _CONSTANTS[key] = Tensor._result(array, None)
+    return constant
 
 
 def _raw(value):
