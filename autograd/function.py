@@ -10,6 +10,7 @@ from . import anomaly
 from .grad_mode import STATE
 
 _new_tensor = object.__new__
+_PATTERNS = {}  # needs_input_grad tuples, interned
 _sequence = itertools.count()  # creation order of nodes: a topological order for backward
 
 
@@ -57,6 +58,8 @@ class Function:
         if state.enabled:
             needs_input_grad = tuple([t.requires_grad for t in inputs])
             if True in needs_input_grad:
+                # One shared tuple per pattern: a node then adds no object for the cyclic GC to scan.
+                needs_input_grad = _PATTERNS.setdefault(needs_input_grad, needs_input_grad)
                 fn.inputs = inputs
                 fn.needs_input_grad = needs_input_grad
                 fn.out = out
