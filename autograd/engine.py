@@ -26,7 +26,10 @@ def sum_to(grad, shape: tuple):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
     grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape) if lead else grad
+    if lead:
+        grad = grad.reshape(grad.shape[lead:])
+    # A rule may return a gradient that the input broadcasts up to (constant along an axis).
+    return grad if grad.shape == shape else np.broadcast_to(grad, shape)
 
 
 def seed_gradient(tensor, grad, create_graph: bool):
@@ -37,6 +40,10 @@ def seed_gradient(tensor, grad, create_graph: bool):
                 f"backward: grad can be omitted only for a one-element output, got shape {tensor.shape}; "
                 f"pass grad= of that shape, or reduce the output first (e.g. .sum())")
         grad = np.ones(tensor.shape, dtype=tensor.dtype)
+    elif create_graph and isinstance(grad, Tensor):
+        if grad.shape != tensor.shape:
+            raise ValueError(f"backward: grad has shape {grad.shape} but the output has shape {tensor.shape}")
+        return grad if grad.dtype == tensor.dtype else grad.astype(tensor.dtype)  # stays in the graph
     else:
         grad = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=tensor.dtype)
         if grad.shape != tensor.shape:
@@ -44,12 +51,36 @@ def seed_gradient(tensor, grad, create_graph: bool):
     return Tensor(grad) if create_graph else grad
 
 
+class Handout:
+    """Gives out gradient arrays so that each receiver owns its own.
+
+    An array already given to someone else (or a view of it), or a read-only one (a
+    broadcast view), is copied first, so an in-place edit of one gradient (clipping,
+    say) never changes another. Under create_graph the copy is a recorded op.
+    """
+
+    def __init__(self, create_graph: bool):
+        self.create_graph = create_graph
+        self.given = set()  # ids of the arrays (or their bases) already given out
+
+    def own(self, grad):
+        data = grad.data if self.create_graph else grad
+        if type(data) is not np.ndarray:  # NumPy turns 0-d sums into scalars
+            data = np.asarray(data)
+            grad = Tensor(data) if self.create_graph else data
+        owner = id(data if data.base is None else data.base)
+        shared = owner in self.given or not data.flags.writeable
+        self.given.add(owner)
+        if not shared:
+            return grad
+        return grad * 1.0 if self.create_graph else grad.copy()
+
+
 class LeafGradients:
     """Sums each leaf's gradient over the pass, then adds it to ``.grad`` when the pass is over.
 
     Handing over only at the end matters: an array given to a leaf may still be pending
-    for another node, so it must not be added into before every rule has run. Each leaf
-    gets an array (or Tensor) of its own, so in-place edits never leak into another.
+    for another node, so it must not be added into before every rule has run.
     """
 
     def __init__(self, create_graph: bool):
@@ -61,19 +92,14 @@ class LeafGradients:
         sums[leaf] = sums[leaf] + grad if leaf in sums else grad
 
     def deliver(self) -> None:
-        handed = set()  # ids of the arrays (or their bases) already given to a leaf
+        handout = Handout(self.create_graph)
         for leaf, grad in self.sums.items():
-            data = grad.data if self.create_graph else grad
-            owner = id(data if data.base is None else data.base)
-            shared = owner in handed or not data.flags.writeable
-            handed.add(owner)
-            if self.create_graph:
-                grad = grad * 1.0 if shared else grad  # recorded copy, so second derivatives still flow
-                leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-            elif leaf.grad is not None:
-                leaf.grad.data += grad
+            if leaf.grad is None:
+                leaf.grad = handout.own(grad) if self.create_graph else Tensor._result(handout.own(grad), None)
+            elif self.create_graph:
+                leaf.grad = leaf.grad + grad
             else:
-                leaf.grad = Tensor._result(grad.copy() if shared else grad, None)
+                leaf.grad.data += grad
 
 
 def run_backward(roots, grads, retain_graph: bool, create_graph: bool, on_leaf, on_node=None) -> None:

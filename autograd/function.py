@@ -28,7 +28,7 @@ class Function:
     Tensor, so the graph has no reference cycles and is freed by reference counting.
     """
 
-    __slots__ = ("inputs", "needs_input_grad", "saved", "out", "seq", "scope", "created_at",
+    __slots__ = ("inputs", "needs_input_grad", "saved", "out", "seq", "scope", "created_at", "arrays",
                  "__dict__", "__weakref__")
 
     def forward(self, *arrays):
@@ -46,9 +46,15 @@ class Function:
         """Run the op on Tensors and return the result Tensor, recording a node if needed."""
         fn = cls(**attributes)
         fn.saved = ()
-        out = fn.forward(*[t.data for t in inputs])
-        if type(out) is not ndarray:
-            out = np.asarray(out)
+        arrays = [t.data for t in inputs]
+        if len(arrays) == 2 and arrays[0] is arrays[1] and inputs[0] is not inputs[1]:
+            # e.g. x.detach() * x: two tensors, one array. A view keeps them apart, so a
+            # differentiable backward can tell which saved array belongs to which input.
+            arrays[1] = fn.arrays = arrays[1].view()
+        out = fn.forward(*arrays)
+        if type(out) is not ndarray:  # NumPy returns 0-d results as scalars
+            scalar, out = out, np.asarray(out)
+            fn.saved = tuple([out if value is scalar else value for value in fn.saved])
         state = STATE
         if state.anomaly:
             anomaly.check_forward(fn, inputs, out)
@@ -78,18 +84,16 @@ class Function:
         """The op's attributes (constructor arguments), e.g. ``{'axis': 1}``."""
         return dict(vars(self))
 
-    @property
-    def released(self) -> bool:
-        """True once backward freed the saved arrays (the structure, ``inputs``, stays)."""
-        return self.saved is None
-
     def saved_as_tensors(self) -> tuple:
         """The saved values as Tensors tied to the graph, for a differentiable backward.
 
         A saved input array becomes that input Tensor, the saved output a Tensor made by
         this node, any other floating array a constant.
         """
-        by_id = {id(t.data): t for t in self.inputs}
+        arrays = [t.data for t in self.inputs]
+        if getattr(self, "arrays", None) is not None:
+            arrays[1] = self.arrays  # the view apply made for a second tensor sharing the first's array
+        by_id = {id(array): t for array, t in zip(arrays, self.inputs)}
         values = []
         for value in self.saved:
             if isinstance(value, np.ndarray) and value.dtype.kind == "f":

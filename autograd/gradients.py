@@ -55,12 +55,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     collector = _Collector(inputs)
     on_node = collector.capture if collector.by_node else None
     engine.run_backward(outputs, seeds, retain_graph, create_graph, collector.add, on_node)
+    handout = engine.Handout(create_graph)
     results = []
     for i, (t, g) in enumerate(zip(inputs, collector.results)):
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} (shape {t.shape}) is not used by the outputs; "
                                f"pass allow_unused=True to get None for it")
-        if g is not None and not isinstance(g, Tensor):
-            g = Tensor._result(g, None)
+        if g is not None:
+            g = handout.own(g)
+            g = g if create_graph else Tensor._result(g, None)
         results.append(g)
     return results

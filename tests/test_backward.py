@@ -302,3 +302,60 @@ def test_leaf_without_requires_grad_gets_no_gradient():
     (x * c).sum().backward()
     assert c.grad is None
     np.testing.assert_allclose(x.grad.data, [5.0, 6.0])
+
+
+def test_a_constant_sharing_memory_with_an_input_stays_a_constant_to_second_derivatives():
+    x = leaf([3.0])
+    for build in (lambda x: x.detach() * x, lambda x: x * x.detach(), lambda x: x.data * x):
+        (first,) = ag.grad(build(x).sum(), [x], create_graph=True)
+        np.testing.assert_allclose(first.data, [3.0])
+        assert not first.requires_grad  # d/dx (c x) = c, which does not depend on x
+    (first,) = ag.grad((x * x).sum(), [x], create_graph=True)
+    np.testing.assert_allclose(ag.grad(first.sum(), [x])[0].data, [2.0])
+
+
+@pytest.mark.parametrize("build", [lambda t: t.exp(), lambda t: t.tanh(), lambda t: t.sigmoid(),
+                                   lambda t: 1.0 / t, lambda t: t ** 3.0, lambda t: t.log()])
+def test_second_derivatives_of_zero_dimensional_tensors(build):
+    assert ag.gradgradcheck(build, [Tensor(0.7, requires_grad=True)])
+
+
+def test_grad_outputs_that_are_tensors_stay_in_the_graph():
+    x, v = leaf([1.0, 2.0]), leaf([1.0, 1.0])
+    (first,) = ag.grad(x * x, [x], grad_outputs=v, create_graph=True)  # 2 x v
+    (by_v,) = ag.grad(first.sum(), [v])
+    np.testing.assert_allclose(by_v.data, 2 * x.data)
+
+
+def test_zero_dimensional_leaf_gradients_are_arrays():
+    x = Tensor(np.float32(2.0), requires_grad=True)
+    (x * x + x).backward()
+    assert type(x.grad.data) is np.ndarray and x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.data, 5.0)
+
+
+def test_grad_returns_arrays_of_their_own():
+    a = leaf([1.0, 2.0])
+    h = a + 1.0
+    by_h, by_a = ag.grad((h * h).sum(), [h, a])
+    assert not np.shares_memory(by_h.data, by_a.data)
+    (w_grad,) = ag.grad(a.sum(), [a])  # the Sum rule hands back a read-only broadcast view
+    w_grad.data *= 2.0
+    np.testing.assert_allclose(w_grad.data, [2.0, 2.0])
+
+
+class _ConstantAlongColumns(ag.Function):
+    """A test op whose rule returns a gradient the input broadcasts up to."""
+
+    def forward(self, a):
+        return a.sum(axis=1, keepdims=True) * np.ones_like(a)
+
+    def backward(self, grad):
+        return grad.sum(axis=1, keepdims=True)  # (n, 1) for an (n, m) input
+
+
+def test_a_gradient_smaller_than_its_input_is_broadcast_up():
+    x = leaf(np.arange(6.0).reshape(2, 3))
+    _ConstantAlongColumns.apply(x).sum().backward()
+    assert x.grad.shape == (2, 3)
+    np.testing.assert_allclose(x.grad.data, np.full((2, 3), 3.0))

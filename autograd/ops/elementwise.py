@@ -83,7 +83,8 @@ class Div(Function):
 class Pow(Function):
     """a ** p for a constant p, or a ** b for a tensor b.
 
-    d/da = p * a**(p - 1);  d/db = a**b * log(a), taken as 0 where a <= 0 (as PyTorch).
+    d/da = p * a**(p - 1);  d/db = a**b * log(a), taken as 0 where a <= 0 (PyTorch also gives
+    0 at a == 0, but NaN for a < 0, where a**b is mostly not real anyway).
     """
 
     def __init__(self, exponent: float | None = None):
@@ -156,7 +157,7 @@ class Sigmoid(Function):
     """
 
     def forward(self, a):
-        out = np.maximum(a, -_exp_limit(a.dtype))
+        out = np.maximum(a, -_exp_limit(a.dtype), out=np.empty_like(a))  # an array even when 0-d
         np.negative(out, out=out)
         np.exp(out, out=out)
         out += 1.0
