@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, as_tensor
 from autograd.ops.elementwise import ReLU, Sigmoid, Tanh
 from autograd.ops.nn import Linear, LeakyReLU, LogSoftmax, Softmax
 
@@ -19,6 +19,7 @@ from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cro
 
 
 def _tensor(x, like: Tensor | None = None) -> Tensor:
+    """``x`` as a Tensor; with ``like``, non-floating arrays and numbers take its dtype."""
     if isinstance(x, Tensor):
         return x
     return like._operand(x) if like is not None else Tensor(x)
@@ -27,12 +28,20 @@ def _tensor(x, like: Tensor | None = None) -> Tensor:
 def linear(x, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias as one node; ``weight`` is (out_features, in_features) as in PyTorch.
 
-    Integer or uint8 inputs (raw pixels) take the weight's dtype.
+    The computation runs in the weight's dtype. Integer or uint8 inputs (raw pixels)
+    take it; a floating input of another dtype (a float64 batch into a float32 model)
+    is cast to it, where PyTorch would raise. The cast is recorded (``Tensor.astype``),
+    so the input's gradient comes back in the input's own dtype. A ``weight`` or
+    ``bias`` that is not a Tensor (a NumPy array) becomes a constant Tensor.
     """
+    if not isinstance(weight, Tensor):
+        weight = as_tensor(weight)
     x = _tensor(x, weight)
+    if x.data.dtype != weight.data.dtype:
+        x = x.astype(weight.data.dtype)
     if bias is None:
         return Linear.apply(x, weight)
-    return Linear.apply(x, weight, bias)
+    return Linear.apply(x, weight, bias if isinstance(bias, Tensor) else as_tensor(bias))
 
 
 def sigmoid(x) -> Tensor:

@@ -7,8 +7,8 @@ Each optimizer is an ``update_one`` of a few lines that changes one parameter's 
 in place. Its state (momentum buffers, Adam's moments) is keyed by the parameter's
 position. ``params`` may also be PyTorch-style groups, ``[{"params": weights,
 "weight_decay": 1e-4}, {"params": biases}]``, whose entries override any
-hyperparameter but ``lr`` for their parameters. Scratch arrays are allocated once per parameter, on the first step, so a
-step allocates nothing the size of a weight. ``p.grad.data`` is never written to (it
+hyperparameter but ``lr`` for their parameters. Scratch arrays are allocated once per
+parameter, on the first step, so a step allocates nothing the size of a weight. ``p.grad.data`` is never written to (it
 may be shared); parameters without a gradient are skipped. ``lr`` is a plain
 attribute: schedules change it between steps.
 """
@@ -137,16 +137,21 @@ class SGD(Optimizer):
     """w -= lr * d, with d = g + weight_decay * w (L2), through momentum if momentum > 0.
 
     Momentum as PyTorch: buf = momentum * buf + d (buf = d on the first step), then
-    d = buf, or d + momentum * buf with ``nesterov``.
+    d = buf, or d + momentum * buf with ``nesterov``. The positional order is API.md's,
+    ``SGD(params, lr, momentum, weight_decay)``; ``nesterov`` is keyword-only (PyTorch's
+    fourth positional argument is ``dampening``, so a positional one would mislead).
     """
 
     hyperparameters = ("lr", "momentum", "nesterov", "weight_decay")
 
-    def __init__(self, params: Iterable, lr: float, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0):
+    def __init__(self, params: Iterable, lr: float, momentum: float = 0.0, weight_decay: float = 0.0, *,
+                 nesterov: bool = False):
         super().__init__(params, lr)
         if momentum < 0 or weight_decay < 0:
             raise ValueError("SGD: momentum and weight_decay must be >= 0")
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise TypeError(f"SGD: nesterov must be True or False, got {nesterov!r}")
+        nesterov = bool(nesterov)
         if nesterov and momentum <= 0:
             raise ValueError("SGD: nesterov needs momentum > 0")
         self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
