@@ -83,15 +83,24 @@ def _torch_mlp(torch, weights, activation, dtype):
     return model
 
 
-def seed_runners(X, y, dtype, torch) -> dict:
-    """The textbook network: the NumPy original draws the weights; dagrad and PyTorch copy them."""
+def _textbook_shuffler(seed: int = 1):
+    """The textbook's generator after it drew the weights: what shuffles its batches."""
+    generator = np.random.RandomState(seed)
+    generator.normal(size=784 * 100 + 100 * 10)
+    return generator
+
+
+def seed_runners(X, y, dtype, torch, epochs=None) -> dict:
+    """The textbook network: the NumPy original draws the weights; dagrad and PyTorch copy them.
+
+    ``epochs`` is unused (plain SGD has no schedule to size); it keeps one signature for both.
+    """
     textbook = TextbookMLP(l2=SEED_L2, eta=SEED_LR, minibatch_size=SEED_BATCH, seed=1, dtype=dtype)
     weights = [textbook.w_h.T, textbook.b_h, textbook.w_out.T, textbook.b_out]
     model = nn.Sequential(nn.Linear(784, 100, dtype=dtype), nn.Sigmoid(), nn.Linear(100, 10, dtype=dtype))
     for p, w in zip(model.parameters(), weights):
         p.data[...] = w
-    shuffle = np.random.RandomState(1)
-    shuffle.normal(size=784 * 100 + 100 * 10)  # advance past the weights, as the textbook's generator is
+    shuffle = _textbook_shuffler()
     decayed = [model[0].weight, model[2].weight]
     optimizer = nn.optim.SGD([{"params": decayed, "weight_decay": SEED_L2},
                               {"params": [model[0].bias, model[2].bias]}], lr=SEED_LR)
@@ -109,16 +118,16 @@ def seed_runners(X, y, dtype, torch) -> dict:
         eye_t = torch.from_numpy(eye)
         bce = torch.nn.functional.binary_cross_entropy_with_logits
         runners["torch"] = TorchRunner(torch, net, lambda z, t: bce(z, eye_t[t], reduction="sum"), opt, X, y,
-                                       SEED_BATCH, np.random.RandomState(1))
+                                       SEED_BATCH, _textbook_shuffler())
     return runners
 
 
-def fast_runners(X, y, dtype, torch) -> dict:
+def fast_runners(X, y, dtype, torch, epochs=FAST_EPOCHS) -> dict:
     """The 'fast' preset's network; dagrad draws the weights (Kaiming uniform), the others copy them."""
     nn.manual_seed(0)
     model = nn.MLP([784, 256, 10], activation="relu", dtype=dtype)
     weights = [p.data.copy() for p in model.parameters()]
-    steps = (len(X) // FAST_BATCH) * FAST_EPOCHS * 3
+    steps = (len(X) // FAST_BATCH) * epochs  # the one-cycle schedule spans every epoch the caller runs
     optimizer = nn.optim.Adam(model.parameters(), lr=FAST_LR)
     schedule = nn.optim.OneCycleLR(optimizer, max_lr=FAST_LR, total_steps=steps)
     loss = lambda logits, labels: F.cross_entropy(logits, labels, label_smoothing=FAST_SMOOTHING)  # noqa
