@@ -48,21 +48,26 @@ class Tensor:
     # ---- the array ----
     @property
     def shape(self) -> tuple:
+        """The array's shape, a tuple of ints."""
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of axes."""
         return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
+        """The floating dtype of the data (float32 by default)."""
         return self.data.dtype
 
     @property
     def size(self) -> int:
+        """The number of elements."""
         return self.data.size
 
     def __len__(self) -> int:
+        """The length of the first axis, as for an ndarray."""
         return len(self.data)
 
     def numpy(self) -> np.ndarray:
@@ -86,11 +91,13 @@ class Tensor:
         return ew.Cast.apply(self, dtype=dtype)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """The data for NumPy (``np.asarray(t)``), cast or copied only on request."""
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
 
     def __repr__(self) -> str:
+        """Tensor([...], dtype=..., op=...): the values and where they came from."""
         body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=100)
         extras = [f"dtype={self.dtype}"]
         if self.op is not None:
@@ -102,9 +109,11 @@ class Tensor:
         return f"Tensor({body}, {', '.join(extras)})"
 
     def __bool__(self) -> bool:
+        """The truth of a one-element tensor, as NumPy's."""
         return bool(self.data)
 
     def __float__(self) -> float:
+        """The value of a one-element tensor as a Python float."""
         return float(self.item())
 
     # ---- gradients ----
@@ -125,125 +134,168 @@ class Tensor:
 
     # ---- arithmetic ----
     def __add__(self, other):
+        """self + other, broadcasting; each side's gradient is grad, summed back to its shape."""
         return ew.Add.apply(self, self._operand(other))
 
     def __radd__(self, other):
+        """other + self (a number or array on the left)."""
         return ew.Add.apply(self._operand(other), self)
 
     def __sub__(self, other):
+        """self - other, broadcasting; the gradients are grad and -grad."""
         return ew.Sub.apply(self, self._operand(other))
 
     def __rsub__(self, other):
+        """other - self (a number or array on the left)."""
         return ew.Sub.apply(self._operand(other), self)
 
     def __mul__(self, other):
+        """self * other, broadcasting; the gradients are grad * other and grad * self."""
         return ew.Mul.apply(self, self._operand(other))
 
     def __rmul__(self, other):
+        """other * self (a number or array on the left)."""
         return ew.Mul.apply(self._operand(other), self)
 
     def __truediv__(self, other):
+        """self / other, broadcasting; the gradients are grad / other and -grad * self / other**2."""
         return ew.Div.apply(self, self._operand(other))
 
     def __rtruediv__(self, other):
+        """other / self (a number or array on the left)."""
         return ew.Div.apply(self._operand(other), self)
 
     def __pow__(self, exponent):
+        """self ** exponent (a number, or a Tensor for a gradient in the exponent too)."""
         if is_python_scalar(exponent):
             return ew.Pow.apply(self, exponent=float(exponent))
         return ew.Pow.apply(self, self._operand(exponent))
 
     def __rpow__(self, base):
+        """base ** self (a number or array as the base)."""
         return ew.Pow.apply(self._operand(base), self)
 
     def __neg__(self):
+        """-self; the gradient is -grad."""
         return ew.Neg.apply(self)
 
     def __matmul__(self, other):
+        """self @ other, NumPy's matmul; the gradients are grad @ other.T and self.T @ grad."""
         return linalg.MatMul.apply(self, self._operand(other))
 
     def __rmatmul__(self, other):
+        """other @ self (an array on the left)."""
         return linalg.MatMul.apply(self._operand(other), self)
 
     # ---- comparisons: plain boolean arrays, never recorded ----
     def __lt__(self, other):
+        """self < other elementwise, as a plain boolean array (not recorded)."""
         return self.data < _raw(other)
 
     def __le__(self, other):
+        """self <= other elementwise, as a plain boolean array (not recorded)."""
         return self.data <= _raw(other)
 
     def __gt__(self, other):
+        """self > other elementwise, as a plain boolean array (not recorded)."""
         return self.data > _raw(other)
 
     def __ge__(self, other):
+        """self >= other elementwise, as a plain boolean array (not recorded)."""
         return self.data >= _raw(other)
 
     def __eq__(self, other):
+        """self == other elementwise, as a plain boolean array (not recorded)."""
         return self.data == _raw(other)
 
     def __ne__(self, other):
+        """self != other elementwise, as a plain boolean array (not recorded)."""
         return self.data != _raw(other)
 
     # ---- elementwise functions ----
     def exp(self):
+        """e**x elementwise; the gradient is grad * e**x."""
         return ew.Exp.apply(self)
 
     def log(self):
+        """Natural logarithm elementwise; the gradient is grad / x."""
         return ew.Log.apply(self)
 
     def sigmoid(self):
+        """1 / (1 + e**-x) elementwise, without overflow; the gradient is grad * y * (1 - y)."""
         return ew.Sigmoid.apply(self)
 
     def tanh(self):
+        """Hyperbolic tangent elementwise; the gradient is grad * (1 - y**2)."""
         return ew.Tanh.apply(self)
 
     def relu(self):
+        """max(x, 0) elementwise; the gradient passes where x > 0."""
         return ew.ReLU.apply(self)
 
     # ---- reductions ----
     def sum(self, axis=None, keepdims: bool = False):
-        return reduce.Sum.apply(self, axis=reduce.normalize_axis(axis, self.ndim), keepdims=keepdims)
+        """Sum over ``axis`` (None: all); the gradient is broadcast back."""
+        axis = reduce.normalize_axis(axis, self.data.shape, "Sum")
+        return reduce.Sum.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims: bool = False):
-        return reduce.Mean.apply(self, axis=reduce.normalize_axis(axis, self.ndim), keepdims=keepdims)
+        """Mean over ``axis`` (None: all); the gradient is broadcast back, divided by the count."""
+        axis = reduce.normalize_axis(axis, self.data.shape, "Mean")
+        return reduce.Mean.apply(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis=None, keepdims: bool = False):
-        return reduce.Max.apply(self, axis=reduce.normalize_axis(axis, self.ndim), keepdims=keepdims)
+        """Maximum over ``axis`` (None: all); the gradient goes to the maxima, shared among ties."""
+        axis = reduce.normalize_axis(axis, self.data.shape, "Max")
+        return reduce.Max.apply(self, axis=axis, keepdims=keepdims)
 
     # ---- shape ----
     def reshape(self, *shape):
+        """The same data in a new shape (``reshape(2, 3)`` or ``reshape((2, 3))``, -1 allowed)."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return shape_ops.Reshape.apply(self, shape=shape)
 
     def transpose(self, *axes):
+        """Axes permuted (reversed if none given), as NumPy; the gradient is permuted back."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return shape_ops.Transpose.apply(self, axes=axes or None)
 
     @property
     def T(self):
+        """The transpose (axes reversed)."""
         return shape_ops.Transpose.apply(self, axes=None)
 
     def swapaxes(self, axis1: int, axis2: int):
+        """This tensor with two axes exchanged (a Transpose); the gradient swaps them back."""
         axes = list(range(self.ndim))
-        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        try:
+            axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        except IndexError:
+            raise ValueError(f"Transpose (swapaxes): axes ({axis1}, {axis2}) are out of range for a tensor "
+                             f"of shape {self.shape}") from None
         return shape_ops.Transpose.apply(self, axes=tuple(axes))
 
     def repeat(self, repeats, axis=None):
+        """Elements repeated as ``np.repeat``; the gradient sums the copies."""
         return shape_ops.Repeat.apply(self, repeats=repeats, axis=axis)
 
     def broadcast_to(self, shape):
+        """A broadcast to ``shape``, as ``np.broadcast_to``; the gradient is summed back."""
         return shape_ops.BroadcastTo.apply(self, shape=tuple(shape))
 
     def __getitem__(self, index):
+        """``x[index]``, basic or integer-array indexing; the gradient is scattered back (repeats add)."""
         return shape_ops.GetItem.apply(self, index=shape_ops.normalize_index(index))
 
     # ---- NumPy interoperability ----
     def __array_ufunc__(self, ufunc, method, *args, **kwargs):
+        """NumPy ufuncs on Tensors (``np.exp(t)``, ``np.ones(3) + t``) as recorded ops."""
         return interop.array_ufunc(ufunc, method, args, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
+        """NumPy functions on Tensors (``np.sum(t)``...) as recorded ops where supported."""
         return interop.array_function(func, args, kwargs)
 
 

@@ -11,9 +11,9 @@ class DataLoader:
 
     With ``shuffle`` each epoch takes a new permutation (from ``seed``, so runs repeat;
     ``seed`` may also be a NumPy Generator or RandomState to share, as the textbook shares
-    one between its weights and its shuffling) and fancy-indexes one batch at a time, copying only that batch; without it batches
-    are contiguous slices (views, no copy). ``len()`` is the number of batches per
-    epoch; ``drop_last`` drops a final short batch.
+    one between its weights and its shuffling) and fancy-indexes one batch at a time,
+    copying only that batch; without it batches are contiguous slices (views, no copy).
+    ``len()`` is the number of batches per epoch; ``drop_last`` drops a final short batch.
     """
 
     def __init__(self, X, y, batch_size: int, shuffle: bool = True, seed=None,
@@ -28,10 +28,12 @@ class DataLoader:
         self.rng = seed if hasattr(seed, "permutation") else np.random.default_rng(seed)
 
     def __len__(self) -> int:
+        """The number of batches per epoch."""
         n, size = len(self.X), self.batch_size
         return n // size if self.drop_last else -(-n // size)
 
     def __iter__(self) -> Iterator[tuple]:
+        """One epoch of ``(X_batch, y_batch)`` pairs (a new permutation each time with ``shuffle``)."""
         n, size = len(self.X), self.batch_size
         order = self.rng.permutation(n) if self.shuffle else None
         for start in range(0, len(self) * size, size):

@@ -37,8 +37,9 @@ def linear(x, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not isinstance(weight, Tensor):
         weight = as_tensor(weight)
     x = _tensor(x, weight)
-    if x.data.dtype != weight.data.dtype:
-        x = x.astype(weight.data.dtype)
+    dtype = weight.data.dtype
+    if x.data.dtype is not dtype and x.data.dtype != dtype:
+        x = x.astype(dtype)
     if bias is None:
         return Linear.apply(x, weight)
     return Linear.apply(x, weight, bias if isinstance(bias, Tensor) else as_tensor(bias))

@@ -68,13 +68,13 @@ def uniform_(t: Tensor | np.ndarray, a: float = 0.0, b: float = 1.0, rng: np.ran
     return _fill(t, (rng or _generator).uniform(a, b, t.shape))
 
 
-def zeros_(t: Tensor | np.ndarray):
-    """Fill with zeros."""
+def zeros_(t: Tensor | np.ndarray, rng: np.random.Generator | None = None):
+    """Fill with zeros (``rng`` is accepted, like every initialiser's, and unused)."""
     return _fill(t, 0)
 
 
-def ones_(t: Tensor | np.ndarray):
-    """Fill with ones."""
+def ones_(t: Tensor | np.ndarray, rng: np.random.Generator | None = None):
+    """Fill with ones (``rng`` is accepted, like every initialiser's, and unused)."""
     return _fill(t, 1)
 
 

@@ -209,6 +209,7 @@ class Sequential(Module):
             setattr(self, str(i), layer)
 
     def _layers(self) -> list:
+        """The layers in order (attributes named 0, 1, 2...)."""
         return [value for name, value in vars(self).items() if name.isdigit()]
 
     def forward(self, x) -> Tensor:
@@ -222,15 +223,18 @@ class Sequential(Module):
         return self
 
     def __getitem__(self, index):
+        """The layer at ``index``, or a new Sequential of a slice of the layers (shared, not copied)."""
         layers = self._layers()
         if isinstance(index, slice):
             return Sequential(*layers[index])
         return layers[index]
 
     def __iter__(self) -> Iterator[Module]:
+        """The layers in order."""
         return iter(self._layers())
 
     def __len__(self) -> int:
+        """The number of layers."""
         return len(self._layers())
 
 

@@ -22,6 +22,7 @@ _EPSILON = 1e-12      # and the denominator of its gradient here
 
 
 def _reduce(values: np.ndarray, reduction: str) -> np.ndarray:
+    """The mean or sum of the per-element losses as a 0-d array of their dtype; all of them for "none"."""
     if reduction == "mean":
         return np.asarray(values.mean(), dtype=values.dtype)
     if reduction == "sum":
@@ -120,7 +121,10 @@ class _BinaryLoss(Function):
 
     Subclasses give ``losses(a, y)`` (the unreduced values, a fresh array) and the
     gradients ``grads(a, y, scale, need_a, need_y)``, written once for arrays and once
-    with engine ops (``recorded_grads``, for create_graph).
+    with engine ops (``recorded_grads``, for create_graph). Both gradients are given
+    the broadcast shape of a and y (as PyTorch's); the engine sums each back to its
+    input's shape. A 0-d input is handled as shape (1,), so the subclasses' in-place
+    arithmetic always has arrays to write to (NumPy gives scalars for 0-d results).
     """
 
     def __init__(self, reduction: str = "mean"):
@@ -128,15 +132,44 @@ class _BinaryLoss(Function):
 
     def forward(self, a, y):
         self.save(a, y)
-        return _reduce(self.losses(a, y), self.reduction)
+        losses = self.losses(_lifted(a), _lifted(y))
+        return _reduce(losses.reshape(()) if a.ndim == y.ndim == 0 else losses, self.reduction)
 
     def backward(self, grad):
         a, y = self.saved
-        count = a.size if a.shape == y.shape else int(np.prod(np.broadcast_shapes(a.shape, y.shape)))
-        scale = _scale(grad, self.reduction, count)
+        shape = a.shape if a.shape == y.shape else np.broadcast_shapes(a.shape, y.shape)
+        scale = _scale(grad, self.reduction, int(np.prod(shape)))
         if recorded(grad):
-            return self.recorded_grads(*self.inputs, scale, *self.needs_input_grad)
-        return self.grads(a, y, scale, *self.needs_input_grad)
+            grads = self.recorded_grads(*self.inputs, scale, *self.needs_input_grad)
+        else:
+            grads = self.grads(_lifted(a), _lifted(y), scale, *self.needs_input_grad)
+        return tuple(_broadcast(g, shape) for g in grads)
+
+    def losses(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The unreduced loss of each element, a fresh array of the broadcast shape."""
+        raise NotImplementedError
+
+    def grads(self, a: np.ndarray, y: np.ndarray, scale, need_a: bool, need_y: bool) -> tuple:
+        """(d/da, d/dy) times ``scale`` on arrays, None where not needed."""
+        raise NotImplementedError
+
+    def recorded_grads(self, a: Tensor, y: Tensor, scale, need_a: bool, need_y: bool) -> tuple:
+        """The same as ``grads`` with engine ops on Tensors, so create_graph records them."""
+        raise NotImplementedError
+
+
+def _lifted(array: np.ndarray) -> np.ndarray:
+    """A 0-d array as shape (1,), which broadcasts the same against the other input."""
+    return array.reshape(1) if array.ndim == 0 else array
+
+
+def _broadcast(grad, shape: tuple):
+    """``grad`` (array, Tensor or None) given ``shape``: broadcast up, or a lifted (1,) back to ()."""
+    if grad is None or grad.shape == shape:
+        return grad
+    if not shape:
+        return grad.reshape(())
+    return np.broadcast_to(grad, shape) if isinstance(grad, np.ndarray) else grad.broadcast_to(shape)
 
 
 class BinaryCrossEntropy(_BinaryLoss):

@@ -14,10 +14,10 @@ from autograd import Tensor
 from .loss_ops import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy
 
 REDUCTIONS = ("mean", "sum", "none")
-_broadcast_warned = False
 
 
 def _check_reduction(name: str, reduction: str) -> None:
+    """Raise ValueError naming the loss for a reduction other than "mean", "sum", "none"."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
@@ -30,12 +30,13 @@ def _target(target, like: Tensor) -> Tensor:
 
 
 def _check_shapes(name: str, input_shape: tuple, target_shape: tuple) -> None:
-    """Raise for shapes that do not broadcast; warn (once) when the target broadcasts the input up.
+    """Raise for shapes that do not broadcast; warn when the target broadcasts the input up.
 
     The classic case: predictions of shape (N, 1) against targets of shape (N,) give an
     (N, N) matrix of every prediction against every target, and a loss that looks fine.
+    The warning points at the caller of the loss (``stacklevel=3``), so the ``warnings``
+    module's default filter shows it once per line of user code, not once per process.
     """
-    global _broadcast_warned
     if input_shape == target_shape:
         return
     try:
@@ -43,8 +44,7 @@ def _check_shapes(name: str, input_shape: tuple, target_shape: tuple) -> None:
     except ValueError:
         raise ValueError(f"{name}: input of shape {input_shape} and target of shape {target_shape} "
                          f"do not broadcast") from None
-    if shape != input_shape and not _broadcast_warned:
-        _broadcast_warned = True
+    if shape != input_shape:
         warnings.warn(
             f"{name}: input of shape {input_shape} and target of shape {target_shape} broadcast to "
             f"{shape}, comparing every prediction with every target; reshape one of them "

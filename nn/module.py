@@ -50,6 +50,12 @@ def _members(value, name: str) -> Iterator[tuple]:
             yield from _members(item, f"{name}.{key}")
 
 
+def _castable(source: np.dtype, target: np.dtype) -> bool:
+    """True when a state array of ``source`` dtype may load into ``target``: the same kind
+    (float64 into float32 and back, as PyTorch casts), never ints or strings into floats."""
+    return source.kind == target.kind and np.can_cast(source, target, "same_kind")
+
+
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
@@ -79,6 +85,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        """Run ``forward``, tagging the recorded ops with this module (for drawings)."""
         if not STATE.enabled:
             return self.forward(*args, **kwargs)
         # Tag the recorded ops with this module, for drawings (module_scope, inlined: this is hot).
@@ -150,7 +157,7 @@ class Module:
 
     # ---- state ----
     def _state_arrays(self) -> dict:
-        """name -> the live array (parameter data or buffer), PyTorch's order: per module, params then buffers."""
+        """name -> the live array (parameter data or buffer); PyTorch's order: params, then buffers."""
         arrays, seen = {}, set()
         for prefix, module in self.named_modules():
             for name, value in module._own():
@@ -171,6 +178,9 @@ class Module:
         Every key, shape and dtype is checked first; if anything is wrong nothing is
         changed and StateDictError names each offending key. With ``strict=False``
         missing and unexpected keys are allowed (and returned), wrong shapes are not.
+        Values are cast to the module's dtypes within a kind, as PyTorch does (a float32
+        state dict loads into a float64 model); another kind (ints or strings into a
+        floating parameter) is an error.
         """
         targets = self._state_arrays()
         missing = [key for key in targets if key not in state]
@@ -185,14 +195,15 @@ class Module:
             value = np.asarray(value.data if isinstance(value, Tensor) else value)
             if value.shape != target.shape:
                 problems.append(f"{key!r}: shape {value.shape} in the state, {target.shape} in the module")
-            elif value.dtype != target.dtype:
-                problems.append(f"{key!r}: dtype {value.dtype} in the state, {target.dtype} in the module")
+            elif not _castable(value.dtype, target.dtype):
+                problems.append(f"{key!r}: dtype {value.dtype} in the state cannot be cast to "
+                                f"{target.dtype} in the module")
             values[key] = value
         if problems:
             raise StateDictError(f"load_state_dict ({type(self).__name__}): nothing was loaded, because:\n  "
                                  + "\n  ".join(problems))
         for key, value in values.items():
-            np.copyto(targets[key], value)
+            np.copyto(targets[key], value, casting="same_kind")
         return LoadResult(missing, unexpected)
 
     # ---- display ----
@@ -210,6 +221,7 @@ class Module:
         return sum(p.size for p in self.parameters())
 
     def __repr__(self) -> str:
+        """The module tree, one layer a line, with parameter counts."""
         count = self.num_parameters()
         note = f"  # {count:,} parameters" if count else ""
         head = f"{type(self).__name__}({self.extra_repr()}"

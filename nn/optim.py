@@ -8,9 +8,9 @@ in place. Its state (momentum buffers, Adam's moments) is keyed by the parameter
 position. ``params`` may also be PyTorch-style groups, ``[{"params": weights,
 "weight_decay": 1e-4}, {"params": biases}]``, whose entries override any
 hyperparameter but ``lr`` for their parameters. Scratch arrays are allocated once per
-parameter, on the first step, so a step allocates nothing the size of a weight. ``p.grad.data`` is never written to (it
-may be shared); parameters without a gradient are skipped. ``lr`` is a plain
-attribute: schedules change it between steps.
+parameter, on the first step, so a step allocates nothing the size of a weight.
+``p.grad.data`` is never written to (it may be shared); parameters without a gradient
+are skipped. ``lr`` is a plain attribute: schedules change it between steps.
 """
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ import pytest
 
 import autograd as ag
 from autograd import Tensor
+import nn
 from nn import functional as F
-from nn import losses
 
 rng = np.random.default_rng(0)
 LABELS = np.array([0, 2, 1, 2])
@@ -178,16 +178,95 @@ def test_mse_loss_values():
     np.testing.assert_allclose(F.mse_loss(Tensor(a), b, reduction="none").data, [0, 4, 9])
 
 
-@pytest.mark.parametrize("loss", [F.mse_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits])
-def test_column_against_vector_warns_once(loss, monkeypatch):
-    monkeypatch.setattr(losses, "_broadcast_warned", False)
+BROADCAST_LOSSES = [F.mse_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits]
+
+
+@pytest.mark.parametrize("loss", BROADCAST_LOSSES)
+def test_column_against_vector_warns_at_each_calling_line(loss):
+    """The warnings module's default filter: once per line of user code, pointing at it; not once per process."""
     column, vector = Tensor(np.full((4, 1), 0.5)), np.ones(4)
-    with pytest.warns(UserWarning, match=r"\(4, 1\).*\(4,\).*\(4, 4\)"):
+    with pytest.warns(UserWarning, match=r"\(4, 1\).*\(4,\).*\(4, 4\)") as caught:
         loss(column, vector)
+    assert caught[0].filename == __file__
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        for _ in range(3):
+            loss(column, vector)   # one line, three calls: one warning
+        loss(column, vector)       # a later mistake elsewhere is still reported
+    assert len(caught) == 2 and all(w.filename == __file__ for w in caught)
+    assert caught[0].lineno != caught[1].lineno
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        loss(column, vector)
         loss(Tensor(np.full((4, 3), 0.5)), np.ones(3))   # a legitimate broadcast never warns
+
+
+@pytest.mark.parametrize("loss", [F.binary_cross_entropy, F.binary_cross_entropy_with_logits])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_a_target_that_broadcasts_the_input_up_gets_a_gradient_of_its_own_shape(loss, reduction):
+    """p (3, 1) against y (3, 4): the node's gradients have the broadcast shape (as PyTorch's), for both."""
+    p, y = leaf(3, 1, low=0.1, high=0.9), leaf(3, 4, low=0.1, high=0.9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = loss(p, y, reduction=reduction)
+    grad_p, grad_y = out.op.backward(np.ones(out.shape))
+    assert grad_p.shape == grad_y.shape == (3, 4)
+    out.backward(np.ones(out.shape))
+    assert p.grad.shape == (3, 1) and y.grad.shape == (3, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert ag.gradcheck(lambda a, b: loss(a, b, reduction=reduction), [p, y])
+        assert ag.gradgradcheck(lambda a, b: loss(a, b, reduction=reduction), [p, y])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shapes", [((), ()), ((), (3,)), ((3,), ())])
+def test_binary_losses_of_0d_inputs(reduction, shapes):
+    p, y = Tensor(np.full(shapes[0], 0.3), requires_grad=True), Tensor(np.full(shapes[1], 0.6), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bce = F.binary_cross_entropy(p, y, reduction="none")
+    expected = -(0.6 * np.log(0.3) + 0.4 * np.log(0.7))
+    np.testing.assert_allclose(bce.data, np.full(bce.shape, expected))
+    assert bce.shape == np.broadcast_shapes(*shapes)
+    for loss in (F.binary_cross_entropy, F.binary_cross_entropy_with_logits):
+        fn = lambda a, b: loss(a, b, reduction=reduction)  # noqa: E731
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # () against (3,) broadcasts the input up, on purpose here
+            assert ag.gradcheck(fn, [p, y]) and ag.gradgradcheck(fn, [p, y])
+    assert F.binary_cross_entropy(Tensor(0.3), 1.0).item() == pytest.approx(-np.log(0.3), rel=1e-6)
+    assert F.binary_cross_entropy_with_logits(Tensor(0.3), 1.0).item() == pytest.approx(np.log1p(np.exp(-0.3)),
+                                                                                        rel=1e-6)
+
+
+def test_linear_casts_a_floating_input_to_the_weight_dtype_and_the_gradient_back():
+    x = Tensor(np.random.default_rng(0).random((5, 4)), requires_grad=True)   # float64
+    model = nn.MLP([4, 3, 2])                                                   # float32
+    out = model(x)
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert x.grad.dtype == np.float64 and model[0].weight.grad.dtype == np.float32
+    assert model(Tensor(np.arange(8, dtype=np.uint8).reshape(2, 4) / 255.0)).dtype == np.float32
+    w = nn.Parameter(np.ones((2, 4)))                                           # float64
+    assert F.linear(Tensor(np.ones((1, 4), np.float32)), w).dtype == np.float64
+
+
+def test_linear_takes_numpy_weight_and_bias_as_constants():
+    x = leaf(3, 4)
+    w, b = rng.standard_normal((2, 4)), rng.standard_normal(2)
+    out = F.linear(x, w, b)
+    np.testing.assert_allclose(out.data, x.data @ w.T + b)
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.ones((3, 2)) @ w)
+    np.testing.assert_allclose(F.linear(x, w).data, x.data @ w.T)
+
+
+@pytest.mark.parametrize("fn, op", [(F.softmax, "Softmax"), (F.log_softmax, "LogSoftmax")])
+def test_softmax_axis_out_of_range_names_the_op_and_shape(fn, op):
+    message = rf"^{op}: axis 5 is out of range for a tensor of shape \(2, 3\) \(2 dimensions\)$"
+    with pytest.raises(ValueError, match=message):
+        fn(Tensor(np.ones((2, 3))), axis=5)
+    with pytest.raises(ValueError, match=rf"^{op}: axis -3 is out of range"):
+        fn(Tensor(np.ones((2, 3))), axis=-3)
 
 
 def test_dropout_scales_kept_elements_and_is_identity_when_not_training():

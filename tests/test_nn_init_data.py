@@ -44,6 +44,8 @@ def test_uniform_bounds_constants_and_manual_seed():
     assert (t.data == 1).all()
     nn.init.zeros_(t)
     assert not t.data.any()
+    assert (nn.init.ones_(t, rng=np.random.default_rng(0)).data == 1).all()   # rng=None like every other
+    assert not nn.init.zeros_(t, rng=None).data.any()
     nn.manual_seed(42)
     first = nn.init.normal_(weight((3, 3))).data.copy()
     nn.manual_seed(42)

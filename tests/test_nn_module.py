@@ -127,8 +127,8 @@ def test_failed_loads_change_nothing_and_name_the_file(tmp_path, problem):
     state = source.state_dict()
     if problem == "missing key":
         del state["2.bias"]
-    if problem == "wrong dtype":
-        state["0.weight"] = state["0.weight"].astype(np.float64)
+    if problem == "wrong dtype":   # another kind: floats cast on load, ints into floats do not
+        state["0.weight"] = state["0.weight"].astype(np.int64)
     nn.save_state(state, path)
     if problem == "corrupt file":
         _corrupt(path)
@@ -141,7 +141,7 @@ def test_failed_loads_change_nothing_and_name_the_file(tmp_path, problem):
         nn.load(model, path)
     if problem in ("wrong shape", "missing key", "wrong dtype"):
         assert {"wrong shape": "'0.weight': shape (5, 3)", "missing key": "missing key '2.bias'",
-                "wrong dtype": "dtype float64"}[problem] in str(info.value)
+                "wrong dtype": "dtype int64 in the state cannot be cast to float32"}[problem] in str(info.value)
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[name])
 
@@ -224,3 +224,55 @@ def test_a_crash_while_saving_leaves_the_old_checkpoint_whole(tmp_path, monkeypa
     with pytest.raises(KeyboardInterrupt):
         nn.save(nn.MLP([2, 3, 1]), path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["model.npz"]
+
+
+@pytest.mark.parametrize("model_dtype, state_dtype", [(np.float64, np.float32), (np.float32, np.float64)])
+def test_load_state_dict_casts_floats_and_keeps_the_module_dtype(model_dtype, state_dtype):
+    """As PyTorch: a float32 state dict (e.g. from torch) loads into a float64 model, and back."""
+    source, model = nn.MLP([3, 4, 2], dtype=state_dtype), nn.MLP([3, 4, 2], dtype=model_dtype)
+    weight = model[0].weight.data
+    model.load_state_dict(source.state_dict())
+    assert model[0].weight.data is weight and weight.dtype == model_dtype   # in place, dtype kept
+    for name, value in model.state_dict().items():
+        assert value.dtype == model_dtype
+        np.testing.assert_allclose(value, source.state_dict()[name], rtol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [np.array([["a"] * 3] * 4), np.zeros((4, 3), dtype=object), np.ones((4, 3), int)])
+def test_load_state_dict_rejects_other_kinds_into_floats_and_changes_nothing(bad):
+    model = nn.MLP([3, 4, 2])
+    before, state = model.state_dict(), model.state_dict()
+    state["0.weight"], state["2.bias"] = bad, np.zeros(2, np.float64)
+    with pytest.raises(nn.StateDictError, match=rf"'0.weight': dtype {bad.dtype} in the state cannot be cast"):
+        model.load_state_dict(state)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def _public_objects(module):
+    """(qualified name, object) for the public classes and functions defined in ``module``, and their methods."""
+    import inspect
+    for name, obj in vars(module).items():
+        if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+            continue
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            yield name, obj
+        if inspect.isclass(obj):
+            for attr, value in vars(obj).items():
+                dunder = attr.startswith("__") and attr.endswith("__")
+                if (attr.startswith("_") and not dunder) or attr in ("__init__", "__hash__"):
+                    continue
+                if (callable(value) or isinstance(value, property)) and not (
+                        issubclass(obj, ag.Function) and attr in ("forward", "backward")):
+                    yield f"{name}.{attr}", getattr(obj, attr)
+
+
+def test_every_public_name_in_nn_has_a_docstring():
+    """STYLE.md: a one-line summary on every public name (an op's forward/backward: the class's formula)."""
+    import importlib
+    import inspect
+    import pkgutil
+    names = ["nn"] + [f"nn.{m.name}" for m in pkgutil.iter_modules(nn.__path__)]
+    missing = [f"{name}.{qualified}" for name in names
+               for qualified, obj in _public_objects(importlib.import_module(name)) if not inspect.getdoc(obj)]
+    assert missing == []

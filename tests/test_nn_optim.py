@@ -174,3 +174,15 @@ def test_zero_dimensional_parameters_step_and_clip():
     assert p.data.shape == () and float(p.data) == pytest.approx(1.7)
     assert nn.optim.clip_grad_norm_([p], 1.0) == pytest.approx(3.0)
     assert float(p.grad.data) == pytest.approx(1.0, rel=1e-5)
+
+
+def test_sgd_positional_arguments_follow_the_api_order():
+    """API.md: SGD(params, lr, momentum=0, weight_decay=0); nesterov is keyword-only and a bool."""
+    p = nn.Parameter(np.ones(2))
+    opt = nn.optim.SGD([p], 0.1, 0.9, 0.01)
+    assert (opt.lr, opt.momentum, opt.weight_decay, opt.nesterov) == (0.1, 0.9, 0.01, False)
+    with pytest.raises(TypeError):
+        nn.optim.SGD([p], 0.1, 0.9, 0.01, True)
+    with pytest.raises(TypeError, match="nesterov"):
+        nn.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=0.01)
+    assert nn.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=np.bool_(True)).nesterov is True

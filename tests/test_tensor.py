@@ -159,3 +159,47 @@ def test_indexing_with_a_tensor_is_refused():
     x = Tensor([1.0, 2.0])
     with pytest.raises(TypeError, match="Tensor"):
         x[Tensor([0.0])]
+
+
+# ---- errors name the op and the shape ----
+
+@pytest.mark.parametrize("method, op", [("sum", "Sum"), ("mean", "Mean"), ("max", "Max")])
+@pytest.mark.parametrize("axis", [5, -3, (0, 2)])
+def test_reduction_axis_out_of_range_names_the_op_and_shape(method, op, axis):
+    bad = axis if isinstance(axis, int) else 2
+    message = rf"^{op}: axis {bad} is out of range for a tensor of shape \(2, 3\) \(2 dimensions\)$"
+    with pytest.raises(ValueError, match=message):
+        getattr(Tensor(np.ones((2, 3))), method)(axis=axis)
+
+
+def test_swapaxes_out_of_range_names_transpose_and_the_shape():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    for axes in [(0, 5), (-3, 1)]:
+        with pytest.raises(ValueError, match=r"Transpose \(swapaxes\): axes .* shape \(2, 3\)"):
+            x.swapaxes(*axes)
+    assert x.swapaxes(-1, 0).shape == (3, 2)
+
+
+def test_max_of_an_empty_tensor_names_the_op_and_shape():
+    with pytest.raises(ValueError, match=r"^Max: cannot take the maximum of an empty tensor of shape \(0, 3\)$"):
+        Tensor(np.ones((0, 3))).max()
+    with pytest.raises(ValueError, match=r"^Max: .* over axes \(0,\) of an empty tensor of shape \(0, 3\)$"):
+        Tensor(np.ones((0, 3))).max(axis=0)
+    assert Tensor(np.ones((0, 3))).max(axis=1).shape == (0,)   # nothing empty to reduce: fine
+
+
+def test_every_public_method_and_property_has_a_one_line_docstring():
+    """STYLE.md: a one-line summary on every public name, operators included."""
+    missing, long = [], []
+    for name, value in vars(Tensor).items():
+        if name.startswith("_") and not (name.startswith("__") and name.endswith("__")):
+            continue
+        if name in ("__init__", "__hash__", "__module__", "__doc__", "__slots__", "__weakref__") \
+                or not (callable(value) or isinstance(value, property)):
+            continue
+        doc = (value.fget if isinstance(value, property) else value).__doc__
+        if not doc:
+            missing.append(name)
+        elif len(doc.strip().splitlines()[0]) > 100:
+            long.append(name)
+    assert missing == [] and long == []

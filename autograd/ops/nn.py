@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from .reduce import axis_error
 
 
 def recorded(grad) -> bool:
@@ -34,8 +35,9 @@ class Linear(Function):
 
     d/dx = grad @ W,  d/dW = grad^T @ x,  d/db = grad summed over the batch.
     Transposes are views handed to BLAS (no copies). d/dW is computed in W's own memory
-    layout (nn.Linear keeps W column-major, see nn/layers.py). No gradient is computed for an input that needs none (usually x, the data). Inputs
-    with more than two axes are treated as a batch of rows.
+    layout (nn.Linear keeps W column-major, see nn/layers.py). No gradient is computed
+    for an input that needs none (usually x, the data). Inputs with more than two axes
+    are treated as a batch of rows.
     """
 
     def forward(self, x, weight, bias=None):
@@ -93,7 +95,7 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, a):
-        out = a - a.max(axis=self.axis, keepdims=True)
+        out = a - _max(a, self.axis, "Softmax")
         np.exp(out, out=out)
         out /= out.sum(axis=self.axis, keepdims=True)
         self.save(out)
@@ -120,7 +122,7 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, a):
-        out = log_softmax(a, self.axis)
+        out = log_softmax(a, self.axis, "LogSoftmax")
         self.save(out)
         return out
 
@@ -135,9 +137,17 @@ class LogSoftmax(Function):
         return result
 
 
-def log_softmax(a: np.ndarray, axis: int = -1) -> np.ndarray:
+def _max(a: np.ndarray, axis: int, op: str) -> np.ndarray:
+    """The maximum along ``axis``, kept as an axis of 1; an axis out of range raises naming ``op``."""
+    try:
+        return a.max(axis=axis, keepdims=True)
+    except np.exceptions.AxisError:
+        raise axis_error(op, axis, a.shape) from None
+
+
+def log_softmax(a: np.ndarray, axis: int = -1, op: str = "log_softmax") -> np.ndarray:
     """log(softmax(a)) of an array, stable for any finite input (two full-size arrays)."""
-    out = a - a.max(axis=axis, keepdims=True)
+    out = a - _max(a, axis, op)
     total = np.exp(out).sum(axis=axis, keepdims=True)
     out -= np.log(total, out=total)
     return out

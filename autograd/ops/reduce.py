@@ -6,15 +6,22 @@ import numpy as np
 from ..function import Function
 
 
-def normalize_axis(axis, ndim: int):
-    """None, or a sorted tuple of non-negative axes; raises ValueError for an axis out of range."""
+def axis_error(op: str, axis, shape: tuple) -> ValueError:
+    """The error for an axis out of range, naming the op and the shape."""
+    dimensions = f"{len(shape)} dimension{'' if len(shape) == 1 else 's'}"
+    return ValueError(f"{op}: axis {axis} is out of range for a tensor of shape {shape} ({dimensions})")
+
+
+def normalize_axis(axis, shape: tuple, op: str = "reduce"):
+    """None, or a sorted tuple of non-negative axes; an axis out of range raises naming ``op``."""
     if axis is None:
         return None
+    ndim = len(shape)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     normalized = []
     for a in axes:
         if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of range for a tensor of {ndim} dimensions")
+            raise axis_error(op, a, shape)
         normalized.append(int(a) % max(ndim, 1))
     return tuple(sorted(normalized))
 
@@ -77,7 +84,12 @@ class Max(Function):
         self.keepdims = keepdims
 
     def forward(self, a):
-        out = np.max(a, axis=self.axis, keepdims=True)
+        try:
+            out = np.max(a, axis=self.axis, keepdims=True)
+        except ValueError:   # NumPy's "zero-size array to reduction operation maximum..."
+            over = "" if self.axis is None else f" over axes {self.axis}"
+            raise ValueError(f"Max: cannot take the maximum{over} of an empty tensor "
+                             f"of shape {a.shape}") from None
         share = (a == out).astype(a.dtype)
         share /= share.sum(axis=self.axis, keepdims=True)  # 1/k at each of k tied maxima, in a's dtype
         self.save(share)
