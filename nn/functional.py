@@ -28,18 +28,19 @@ def _tensor(x, like: Tensor | None = None) -> Tensor:
 def linear(x, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias as one node; ``weight`` is (out_features, in_features) as in PyTorch.
 
-    The computation runs in the weight's dtype. Integer or uint8 inputs (raw pixels)
-    take it; a floating input of another dtype (a float64 batch into a float32 model)
-    is cast to it, where PyTorch would raise. The cast is recorded (``Tensor.astype``),
-    so the input's gradient comes back in the input's own dtype. A ``weight`` or
+    Data takes the weight's dtype: integer inputs (raw pixels), and a floating input of
+    another dtype that needs no gradient (a float64 batch into a float32 model, where
+    PyTorch would raise), are converted, so the layer runs at the model's precision. An
+    input that requires a gradient keeps its own: the product is then computed in the
+    wider dtype, as NumPy would (gradcheck's float64 inputs stay exact). A ``weight`` or
     ``bias`` that is not a Tensor (a NumPy array) becomes a constant Tensor.
     """
     if not isinstance(weight, Tensor):
         weight = as_tensor(weight)
     x = _tensor(x, weight)
     dtype = weight.data.dtype
-    if x.data.dtype is not dtype and x.data.dtype != dtype:
-        x = x.astype(dtype)
+    if x.data.dtype is not dtype and x.data.dtype != dtype and not x.requires_grad:
+        x = Tensor._result(x.data.astype(dtype), None)
     if bias is None:
         return Linear.apply(x, weight)
     return Linear.apply(x, weight, bias if isinstance(bias, Tensor) else as_tensor(bias))

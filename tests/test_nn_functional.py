@@ -238,14 +238,16 @@ def test_binary_losses_of_0d_inputs(reduction, shapes):
                                                                                         rel=1e-6)
 
 
-def test_linear_casts_a_floating_input_to_the_weight_dtype_and_the_gradient_back():
-    x = Tensor(np.random.default_rng(0).random((5, 4)), requires_grad=True)   # float64
+def test_linear_runs_data_at_the_weight_dtype_and_keeps_differentiable_inputs_exact():
     model = nn.MLP([4, 3, 2])                                                   # float32
+    batch = Tensor(np.random.default_rng(0).random((5, 4)))                     # float64 data, no grad
+    assert model(batch).dtype == np.float32
+    assert model(Tensor(np.arange(8, dtype=np.uint8).reshape(2, 4) / 255.0)).dtype == np.float32
+    x = Tensor(batch.data, requires_grad=True)                                  # needs a gradient
     out = model(x)
-    assert out.dtype == np.float32
+    assert out.dtype == np.float64                                              # computed in the wider dtype
     out.sum().backward()
     assert x.grad.dtype == np.float64 and model[0].weight.grad.dtype == np.float32
-    assert model(Tensor(np.arange(8, dtype=np.uint8).reshape(2, 4) / 255.0)).dtype == np.float32
     w = nn.Parameter(np.ones((2, 4)))                                           # float64
     assert F.linear(Tensor(np.ones((1, 4), np.float32)), w).dtype == np.float64
 
