@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 
 import numpy as np
+
+from nn.atomic import atomic_write
 
 
 class Report:
@@ -64,18 +64,5 @@ class Report:
                        test_accuracy=test_accuracy,
                        seconds_per_epoch=float(np.mean(seconds)) if seconds else 0.0,
                        history=self.history)
-        write_atomically(self.args.metrics_json, json.dumps(metrics, indent=2) + "\n")
-
-
-def write_atomically(path: str, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+        with atomic_write(self.args.metrics_json, "w") as file:
+            file.write(json.dumps(metrics, indent=2) + "\n")

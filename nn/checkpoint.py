@@ -14,9 +14,10 @@ naming it and leaves the objects as they were.
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
+
+from .atomic import atomic_write
 
 
 class CheckpointError(ValueError):
@@ -58,22 +59,8 @@ def _unflatten(flat: dict) -> dict:
 def save_state(state: dict, path) -> None:
     """Write a (nested) dict of arrays and numbers to ``path`` as ``.npz``, atomically."""
     arrays = _flatten(state)
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with atomic_write(path) as file:
+        np.savez(file, **arrays)
 
 
 def load_state(path) -> dict:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import http.client
 import os
 import sys
-import tempfile
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from .atomic import atomic_write
 
 CHUNK_SIZE = 1 << 16
 
@@ -64,18 +65,8 @@ def _fetch(
     timeout: float,
 ) -> None:
     """Download ``url`` to a temporary file, check it, rename it to ``target``."""
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    part = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            _copy(response, out, url, progress)
-        if check is not None:
-            check(part)
-        part.chmod(0o644)  # mkstemp makes it private; the data is not
-        os.replace(part, target)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
+    with atomic_write(target, check=check) as out, urllib.request.urlopen(url, timeout=timeout) as response:
+        _copy(response, out, url, progress)
 
 
 def _copy(response, out, url: str, progress: bool) -> None:

@@ -1,0 +1,43 @@
+"""atomic_write: a file appears whole at its path, or not at all."""
+import os
+
+import pytest
+
+from nn.atomic import atomic_write
+
+
+def test_the_file_appears_only_when_the_block_ends(tmp_path):
+    path = tmp_path / "out.txt"
+    with atomic_write(path, "w") as file:
+        file.write("half")
+        assert not path.exists()
+    assert path.read_text() == "half"
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_an_error_leaves_the_old_file_and_nothing_else(tmp_path):
+    path = tmp_path / "out.txt"
+    path.write_text("old")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_write(path, "w") as file:
+            file.write("new, but cut short")
+            raise KeyboardInterrupt
+    assert path.read_text() == "old"
+    assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_a_failed_check_keeps_the_file_out(tmp_path):
+    def reject(temporary):
+        assert temporary.read_bytes() == b"bad"
+        raise ValueError("checksum mismatch")
+    with pytest.raises(ValueError, match="checksum"):
+        with atomic_write(tmp_path / "data.bin", check=reject) as file:
+            file.write(b"bad")
+    assert os.listdir(tmp_path) == []
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
