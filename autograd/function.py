@@ -32,9 +32,11 @@ class Function:
                  "__dict__", "__weakref__")
 
     def forward(self, *arrays):
+        """The op on ndarrays (one per input); returns the output ndarray."""
         raise NotImplementedError
 
     def backward(self, grad):
+        """One gradient per input (None where ``needs_input_grad`` says none is needed)."""
         raise NotImplementedError
 
     def save(self, *values) -> None:
