@@ -9,6 +9,8 @@ node's output and would otherwise be constants to the second derivative.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from autograd import Tensor
@@ -138,7 +140,7 @@ class _BinaryLoss(Function):
     def backward(self, grad):
         a, y = self.saved
         shape = a.shape if a.shape == y.shape else np.broadcast_shapes(a.shape, y.shape)
-        scale = _scale(grad, self.reduction, int(np.prod(shape)))
+        scale = _scale(grad, self.reduction, math.prod(shape))
         if recorded(grad):
             grads = self.recorded_grads(*self.inputs, scale, *self.needs_input_grad)
         else:

@@ -157,7 +157,9 @@ class Sigmoid(Function):
     """
 
     def forward(self, a):
-        out = np.maximum(a, -_exp_limit(a.dtype), out=np.empty_like(a))  # an array even when 0-d
+        out = np.maximum(a, -_exp_limit(a.dtype))
+        if type(out) is not np.ndarray:  # a 0-d input gives a NumPy scalar
+            out = np.asarray(out)
         np.negative(out, out=out)
         np.exp(out, out=out)
         out += 1.0

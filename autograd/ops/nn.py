@@ -27,7 +27,8 @@ def recorded(grad) -> bool:
 
 def _column_major(array) -> bool:
     """True for a Fortran-ordered matrix (nn.Linear's weights), False for a C-ordered one."""
-    return array.flags.f_contiguous and not array.flags.c_contiguous
+    flags = (array if type(array) is np.ndarray else np.asarray(array)).flags  # a Tensor under create_graph
+    return flags.f_contiguous and not flags.c_contiguous
 
 
 class Linear(Function):
@@ -63,7 +64,7 @@ class Linear(Function):
         if need_w:
             x_rows = x if x.ndim == 2 else x.reshape(-1, weight.shape[1])
             # The gradient in the weight's own layout, so the optimizer's updates stay contiguous.
-            grad_w = (x_rows.T @ rows).T if _column_major(np.asarray(weight)) else rows.T @ x_rows
+            grad_w = (x_rows.T @ rows).T if _column_major(weight) else rows.T @ x_rows
         grad_b = rows.sum(axis=0) if need_b else None
         return (grad_x, grad_w) if len(self.needs_input_grad) == 2 else (grad_x, grad_w, grad_b)
 

@@ -1,6 +1,8 @@
 """Reductions: Sum, Mean, Max over an axis, a tuple of axes, or everything."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..function import Function
@@ -70,7 +72,7 @@ class Mean(Function):
     def backward(self, grad):
         (shape,) = self.saved
         kept = _kept_shape(shape, self.axis)
-        count = int(np.prod(shape)) // max(int(np.prod(kept)), 1)
+        count = math.prod(shape) // max(math.prod(kept), 1)
         if not self.keepdims:
             grad = grad.reshape(kept)
         return np.broadcast_to(grad / count, shape)

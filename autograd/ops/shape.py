@@ -2,6 +2,8 @@
 Concatenate, Stack, Repeat. Their gradients only move numbers around."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..function import Function
@@ -200,7 +202,7 @@ class Repeat(Function):
     def backward(self, grad):
         (shape,) = self.saved
         axis = self.axis
-        source_shape = (int(np.prod(shape)),) if axis is None else shape
+        source_shape = (math.prod(shape),) if axis is None else shape
         axis = 0 if axis is None else axis % len(shape)
         if np.ndim(self.repeats) == 0 or np.size(self.repeats) == 1:
             copies = int(np.ravel(self.repeats)[0])
