@@ -44,7 +44,7 @@ def load(dtype, scaling):
 
 
 def race(runners: dict, epochs: int) -> dict:
-    """Alternate the runners epoch by epoch; the median seconds per epoch of each (after a warm-up)."""
+    """Alternate the runners epoch by epoch; the seconds of each epoch after a warm-up one."""
     times = {name: [] for name in runners}
     for epoch in range(epochs + 1):
         for name, runner in runners.items():
@@ -52,7 +52,7 @@ def race(runners: dict, epochs: int) -> dict:
             runner.epoch()
             if epoch:
                 times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+    return times
 
 
 def peak_memory(runner) -> float:
@@ -75,11 +75,16 @@ def configuration(name, dtype, torch, epochs) -> dict:
     train_x, train_y, test_x, test_y = load(dtype, "standardize" if fast else "symmetric")
     make = contenders.fast_runners if fast else contenders.seed_runners
     runners = make(train_x, train_y, dtype, torch, epochs=epochs + 2)  # warm-up, timed, memory
-    seconds = race(runners, epochs)
+    epoch_seconds = race(runners, epochs)
+    seconds = {name: statistics.median(t) for name, t in epoch_seconds.items()}
+    # Ratios from epochs run side by side, so the machine's drift cancels in each pair.
+    ratios = {name: statistics.median(d / o for d, o in zip(epoch_seconds["dagrad"], t))
+              for name, t in epoch_seconds.items() if name != "dagrad"}
     accuracies = {k: accuracy(r, test_x, test_y) for k, r in runners.items()}
     if abs(accuracies["dagrad"] - accuracies["numpy"]) > 0.002:
         raise SystemExit(f"{name}: dagrad and NumPy disagree ({accuracies}); the comparison is not fair")
-    result = {"seconds_per_epoch": seconds, "test_accuracy": accuracies,
+    result = {"seconds_per_epoch": seconds, "dagrad_over": ratios, "epoch_seconds": epoch_seconds,
+              "test_accuracy": accuracies,
               "peak_mib": {k: peak_memory(runners[k]) for k in ("dagrad", "numpy")}}
     if not fast:
         result["inference"] = inference(runners["dagrad"].model, test_x)
@@ -108,11 +113,12 @@ def inference(model, test_x) -> dict:
 def report(results: dict) -> str:
     rows = []
     for name, r in results["configurations"].items():
-        s = r["seconds_per_epoch"]
-        torch_cell = f"{s['torch']:.3f} ({s['dagrad'] / s['torch']:.2f}x)" if "torch" in s else "-"
-        rows.append([name, f"{s['numpy']:.3f}", f"{s['dagrad']:.3f} ({s['dagrad'] / s['numpy']:.2f}x)", torch_cell,
+        s, ratio = r["seconds_per_epoch"], r["dagrad_over"]
+        torch_cell = f"{s['torch']:.3f} ({ratio['torch']:.2f}x)" if "torch" in s else "-"
+        rows.append([name, f"{s['numpy']:.3f}", f"{s['dagrad']:.3f} ({ratio['numpy']:.2f}x)", torch_cell,
                      f"{r['peak_mib']['dagrad']:.1f} / {r['peak_mib']['numpy']:.1f}"])
-    lines = [f"# Seconds per epoch ({results['machine']})", "",
+    lines = [f"# Seconds per epoch, medians; ratios are medians of epochs run side by side "
+             f"({results['machine']})", "",
              table(rows, ["configuration", "hand-written NumPy", "dagrad (vs NumPy)", "PyTorch (dagrad/PyTorch)",
                           "peak MiB dagrad / NumPy"])]
     for name, r in results["configurations"].items():
