@@ -13,7 +13,7 @@ class HandwrittenReluMLP:
     """Weights (out, in) like nn.Linear; Adam state per parameter; one-cycle learning rate."""
 
     def __init__(self, weights, lr_at, label_smoothing=0.1, betas=(0.9, 0.999), eps=1e-8):
-        self.params = [np.array(w, copy=True) for w in weights]  # W1, b1, W2, b2
+        self.params = [np.array(w, order="C") for w in weights]  # W1, b1, W2, b2, row-major as by hand
         self.m = [np.zeros_like(p) for p in self.params]
         self.v = [np.zeros_like(p) for p in self.params]
         self.lr_at, self.smoothing, self.betas, self.eps = lr_at, label_smoothing, betas, eps
