@@ -16,7 +16,7 @@ import numpy as np
 from autograd import Tensor
 from autograd.function import Function
 from autograd.functions import where
-from autograd.ops.elementwise import Sigmoid
+from autograd.ops.elementwise import Sigmoid, sigmoid_array
 from autograd.ops.nn import LogSoftmax, Softmax, log_softmax, recorded
 
 _LOG_FLOOR = -100.0   # PyTorch clamps the logs of binary_cross_entropy here
@@ -246,7 +246,7 @@ class BinaryCrossEntropyWithLogits(_BinaryLoss):
     def grads(self, z, y, scale, need_z, need_y):
         grad_z = grad_y = None
         if need_z:
-            grad_z = Sigmoid().forward(z) - y   # the engine's overflow-free sigmoid, on arrays
+            grad_z = sigmoid_array(z) - y   # the engine's overflow-free sigmoid
             grad_z *= scale
         if need_y:
             grad_y = np.multiply(z, scale)

@@ -159,6 +159,11 @@ class SGD(Optimizer):
     def update_one(self, w, g, state, h):
         lr, momentum, decay = h["lr"], h["momentum"], h["weight_decay"]
         work = _scratch(state, "_work", w)
+        if decay and not momentum:  # w - lr (g + decay w) = w (1 - lr decay) - lr g: three passes, not four
+            w *= 1.0 - lr * decay
+            np.multiply(g, lr, out=work)
+            w -= work
+            return
         if decay:
             np.multiply(w, decay, out=work)
             work += g

@@ -149,21 +149,27 @@ def _exp_limit(dtype) -> float:
     return limit
 
 
-class Sigmoid(Function):
-    """1 / (1 + exp(-a)), with a clipped below so exp(-a) never overflows.
+def sigmoid_array(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-a)) on an array, a clipped below so exp(-a) never overflows.
 
-    d/da = y (1 - y), from the output y. (Large positive a needs no clip: exp(-a)
-    underflows quietly to 0.) The forward allocates only its output.
+    (Large positive a needs no clip: exp(-a) underflows quietly to 0.) Allocates only
+    the result. Also used by the fused logistic losses.
     """
+    out = np.maximum(a, -_exp_limit(a.dtype))
+    if type(out) is not np.ndarray:  # a 0-d input gives a NumPy scalar
+        out = np.asarray(out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    np.reciprocal(out, out=out)
+    return out
+
+
+class Sigmoid(Function):
+    """1 / (1 + exp(-a)), without overflow for any a.   d/da = y (1 - y), from the output y"""
 
     def forward(self, a):
-        out = np.maximum(a, -_exp_limit(a.dtype))
-        if type(out) is not np.ndarray:  # a 0-d input gives a NumPy scalar
-            out = np.asarray(out)
-        np.negative(out, out=out)
-        np.exp(out, out=out)
-        out += 1.0
-        np.reciprocal(out, out=out)
+        out = sigmoid_array(a)
         self.save(out)
         return out
 
