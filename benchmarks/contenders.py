@@ -16,6 +16,15 @@ SEED_LR, SEED_L2, SEED_BATCH = 0.0005, 0.01, 100
 FAST_LR, FAST_BATCH, FAST_SMOOTHING, FAST_EPOCHS = 5e-3, 128, 0.1, 3
 
 
+def _step(loss, optimizer, schedule) -> None:
+    """One update, the same calls in dagrad and PyTorch."""
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    if schedule is not None:
+        schedule.step()
+
+
 class DagradRunner:
     """dagrad as a user writes it: nn.Sequential, a loss from nn.functional, an nn.optim optimizer."""
 
@@ -25,12 +34,7 @@ class DagradRunner:
     def epoch(self):
         self.model.train()
         for xb, yb in self.loader:
-            loss = self.loss(self.model(Tensor(xb)), yb)
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
-            if self.schedule is not None:
-                self.schedule.step()
+            _step(self.loss(self.model(Tensor(xb)), yb), self.optimizer, self.schedule)
 
     def predict(self, X):
         self.model.eval()
@@ -61,12 +65,7 @@ class TorchRunner:
         order = self.rng.permutation(len(self.X))
         for start in range(0, len(order) - self.batch + 1, self.batch):
             index = self.torch.from_numpy(order[start:start + self.batch])
-            loss = self.loss(self.model(self.X[index]), self.y[index])
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
-            if self.schedule is not None:
-                self.schedule.step()
+            _step(self.loss(self.model(self.X[index]), self.y[index]), self.optimizer, self.schedule)
 
     def predict(self, X):
         with self.torch.no_grad():
