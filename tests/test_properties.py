@@ -14,7 +14,8 @@ BINARY = {
     "mul": (lambda a, b: a * b, lambda a, b: (b + 0 * a, a + 0 * b)),
     "div": (lambda a, b: a / b, lambda a, b: (1 / b + 0 * a, -a / b ** 2)),
 }
-SETTINGS = settings(max_examples=30, deadline=None, database=None)  # no .hypothesis folder
+# derandomize: the same examples every run, so CI cannot turn red on a draw the last run never made.
+SETTINGS = settings(max_examples=30, deadline=None, database=None, derandomize=True)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
