@@ -8,20 +8,14 @@ from __future__ import annotations
 import numpy as np
 
 from .grad_mode import STATE
-
-
-def _tensor_class():
-    from .tensor import Tensor
-    return Tensor
+from .tensor import Tensor  # tensor.py imports this module only after defining Tensor
 
 
 def _as_tensor(value, like):
-    Tensor = _tensor_class()
     return value if isinstance(value, Tensor) else like._operand(value)
 
 
 def _first_tensor(values):
-    Tensor = _tensor_class()
     return next(v for v in values if isinstance(v, Tensor))
 
 
@@ -36,27 +30,34 @@ def _unary(method_name):
     return lambda a: getattr(a, method_name)()
 
 
-def _ufuncs():
-    from .tensor import Tensor
-    return {
-        np.add: _binary(Tensor.__add__),
-        np.subtract: _binary(Tensor.__sub__),
-        np.multiply: _binary(Tensor.__mul__),
-        np.true_divide: _binary(Tensor.__truediv__),
-        np.power: _binary(Tensor.__pow__),
-        np.matmul: _binary(Tensor.__matmul__),
-        np.negative: Tensor.__neg__,
-        np.exp: _unary("exp"),
-        np.log: _unary("log"),
-        np.tanh: _unary("tanh"),
-    }
+_UFUNCS = {
+    np.add: _binary(Tensor.__add__),
+    np.subtract: _binary(Tensor.__sub__),
+    np.multiply: _binary(Tensor.__mul__),
+    np.true_divide: _binary(Tensor.__truediv__),
+    np.power: _binary(Tensor.__pow__),
+    np.matmul: _binary(Tensor.__matmul__),
+    np.negative: Tensor.__neg__,
+    np.exp: _unary("exp"),
+    np.log: _unary("log"),
+    np.tanh: _unary("tanh"),
+}
+_FUNCTIONS = {}  # np.where -> functions.where, ...: filled on first use (functions imports the ops)
 
 
-_UFUNCS = {}
+def _function_rules() -> dict:
+    if not _FUNCTIONS:
+        from . import functions
+        _FUNCTIONS.update({
+            np.where: functions.where, np.broadcast_to: functions.broadcast_to, np.sum: functions.sum,
+            np.mean: functions.mean, np.max: functions.max, np.reshape: functions.reshape,
+            np.transpose: functions.transpose, np.repeat: functions.repeat,
+            np.concatenate: functions.concatenate, np.stack: functions.stack, np.matmul: functions.matmul,
+        })
+    return _FUNCTIONS
 
 
 def _raw(value):
-    Tensor = _tensor_class()
     if isinstance(value, Tensor):
         return value.data
     if isinstance(value, (list, tuple)):
@@ -65,7 +66,6 @@ def _raw(value):
 
 
 def _differentiable(values) -> bool:
-    Tensor = _tensor_class()
     return STATE.enabled and any(isinstance(v, Tensor) and v.requires_grad for v in values)
 
 
@@ -75,8 +75,6 @@ def array_ufunc(ufunc, method, args, kwargs):
     Those others may return booleans or integers (np.greater, np.isfinite); a floating
     result of a tensor that requires grad would silently cut the graph, so it raises.
     """
-    if not _UFUNCS:
-        _UFUNCS.update(_ufuncs())
     rule = _UFUNCS.get(ufunc)
     if rule is not None and method == "__call__" and not kwargs:
         return rule(*args)
@@ -99,20 +97,7 @@ def array_function(func, args, kwargs):
     floating result computed from a tensor that needs a gradient (np.dot, np.clip...)
     would silently cut the graph, so that raises instead.
     """
-    from . import functions
-    rule = {
-        np.where: functions.where,
-        np.broadcast_to: functions.broadcast_to,
-        np.sum: functions.sum,
-        np.mean: functions.mean,
-        np.max: functions.max,
-        np.reshape: functions.reshape,
-        np.transpose: functions.transpose,
-        np.repeat: functions.repeat,
-        np.concatenate: functions.concatenate,
-        np.stack: functions.stack,
-        np.matmul: functions.matmul,
-    }.get(func)
+    rule = _function_rules().get(func)
     if rule is not None:
         return rule(*args, **kwargs)
     result = func(*_raw(list(args)), **{k: _raw(v) for k, v in kwargs.items()})
