@@ -2,7 +2,8 @@
 
 Nodes are numbered as they are created (``fn.seq``), so creation order is already a
 topological order: a max-heap on that number pops every node after all the nodes that
-consume its output. No separate sort and no recursion; each node is pushed once.
+consume its output. No separate sort and no recursion; each node is pushed once, or not
+at all when it is the only node left to run.
 """
 from __future__ import annotations
 
@@ -125,38 +126,52 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, on_leaf, 
         while heap:
             fn = heappop(heap)[1]
             grad = pending.pop(fn)
-            if fn.saved is None:
-                raise RuntimeError(
-                    f"{type(fn).__name__}: backward through this graph a second time, but its saved "
-                    f"arrays were freed by the first backward; pass retain_graph=True to the first "
-                    f"backward() if you need to call it twice")
-            if on_node is not None:
-                on_node(fn, grad)
-            input_grads = _differentiable_rule(fn, grad) if create_graph else fn.backward(grad)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            if check:
-                anomaly.check_backward(fn, grad, input_grads)
-            if not retain_graph:
-                fn.saved = fn.out = None
-            for t, g in zip(fn.inputs, input_grads):
-                if g is None or not t.requires_grad:
-                    continue
-                if type(g) is not ndarray and not create_graph:
-                    g = np.asarray(g)  # NumPy turns 0-d results into scalars
-                data = t.data
-                if g.shape != data.shape:
-                    g = _fit_shape(fn, g, data.shape)
-                if g.dtype is not data.dtype and g.dtype != data.dtype:
-                    g = g.astype(data.dtype)
-                parent = t.op
-                if parent is None:
-                    on_leaf(t, g)
-                elif parent in pending:
-                    pending[parent] = pending[parent] + g
-                else:
-                    pending[parent] = g
-                    heappush(heap, (-parent.seq, parent))
+            while fn is not None:
+                if fn.saved is None:
+                    raise RuntimeError(
+                        f"{type(fn).__name__}: backward through this graph a second time, but its saved "
+                        f"arrays were freed by the first backward; pass retain_graph=True to the first "
+                        f"backward() if you need to call it twice")
+                if on_node is not None:
+                    on_node(fn, grad)
+                input_grads = _differentiable_rule(fn, grad) if create_graph else fn.backward(grad)
+                if type(input_grads) is not tuple:
+                    input_grads = (input_grads,)
+                if check:
+                    anomaly.check_backward(fn, grad, input_grads)
+                if not retain_graph:
+                    fn.saved = fn.out = None
+                # With the heap empty, the first parent reached is ready (every node left is
+                # upstream of it), so it runs next without a heap round trip: a chain, most of
+                # a network, never touches the heap (5% of a small node's backward, callgrind).
+                follow = None
+                for t, g in zip(fn.inputs, input_grads):
+                    if g is None or not t.requires_grad:
+                        continue
+                    if type(g) is not ndarray and not create_graph:
+                        g = np.asarray(g)  # NumPy turns 0-d results into scalars
+                    data = t.data
+                    if g.shape != data.shape:
+                        g = _fit_shape(fn, g, data.shape)
+                    if g.dtype is not data.dtype and g.dtype != data.dtype:
+                        g = g.astype(data.dtype)
+                    parent = t.op
+                    if parent is None:
+                        on_leaf(t, g)
+                    elif parent in pending:
+                        pending[parent] = pending[parent] + g
+                    else:
+                        pending[parent] = g
+                        if follow is None and not heap:
+                            follow = parent
+                        else:
+                            heappush(heap, (-parent.seq, parent))
+                if follow is not None and heap:  # another parent went on the heap: queue this one too
+                    heappush(heap, (-follow.seq, follow))
+                    follow = None
+                fn = follow
+                if fn is not None:
+                    grad = pending.pop(fn)
     finally:
         STATE.enabled = recording
 
