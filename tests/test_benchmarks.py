@@ -1,0 +1,39 @@
+"""The benchmarks' contenders compute the same thing, and the scripts' pieces run (no timing asserted)."""
+import numpy as np
+import pytest
+
+from benchmarks import bench_overhead, contenders
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    return rng.uniform(-1, 1, (600, 784)), rng.integers(0, 10, 600)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_seed_contenders_take_the_same_steps_from_the_same_weights(data, dtype):
+    X, y = data[0].astype(dtype), data[1]
+    runners = contenders.seed_runners(X, y, dtype, torch=None)
+    runners["dagrad"].epoch()
+    runners["numpy"].epoch()
+    model, textbook = runners["dagrad"].model, runners["numpy"].network
+    tolerance = 1e-10 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(model[0].weight.data.T, textbook.w_h, atol=tolerance)
+    np.testing.assert_allclose(model[2].weight.data.T, textbook.w_out, atol=tolerance)
+    np.testing.assert_allclose(model[2].bias.data, textbook.b_out, atol=tolerance)
+
+
+def test_fast_contenders_take_the_same_steps_from_the_same_weights(data):
+    X, y = data[0].astype(np.float32), data[1]
+    runners = contenders.fast_runners(X, y, np.float32, torch=None, epochs=1)
+    runners["dagrad"].epoch()
+    runners["numpy"].epoch()
+    predictions = [runners[name].predict(X) for name in ("dagrad", "numpy")]
+    assert (predictions[0] == predictions[1]).mean() > 0.99
+
+
+def test_overhead_pieces_run():
+    per = bench_overhead.per_node({"dagrad": lambda n: bench_overhead.chain_dagrad(n)[1]}, repeats=1)
+    assert all(t > 0 for t in per["dagrad"])
+    bench_overhead.mlp_step_dagrad(10)()
