@@ -3,7 +3,8 @@
     python benchmarks/bench_overhead.py [--json]
 
 Times (1) chains of small elementwise ops, forward and backward separately, (2) one MLP
-training step (784-100-10, sigmoid) at batch sizes 1, 10, 100, 1000, and (3) the backward
+training step (784-100-10, sigmoid, cross-entropy, SGD) at batch sizes 1, 10, 100, 1000,
+forward (with the loss) and backward (with the update) separately, and (3) the backward
 of a 100,000-op chain; against PyTorch when it is installed. Run it alone: two BLAS-heavy
 processes on 2 cores slow each other many times over.
 """
@@ -61,44 +62,53 @@ def per_node(builders: dict, repeats=15) -> dict:
 
 
 def mlp_step_dagrad(batch):
+    """One training step; returns (forward, backward) seconds, the loss counted as forward
+    and the optimizer as backward."""
     model = nn.Sequential(nn.Linear(784, 100), nn.Sigmoid(), nn.Linear(100, 10))
     opt = nn.optim.SGD(model.parameters(), lr=0.01)
     x = np.random.default_rng(0).standard_normal((batch, 784)).astype(np.float32)
     y = np.arange(batch) % 10
 
     def step():
+        start = time.perf_counter()
         loss = F.cross_entropy(model(Tensor(x)), y)
+        middle = time.perf_counter()
         opt.zero_grad()
         loss.backward()
         opt.step()
+        return middle - start, time.perf_counter() - middle
     return step
 
 
 def mlp_step_torch(torch, batch):
+    """The same step in PyTorch."""
     model = torch.nn.Sequential(torch.nn.Linear(784, 100), torch.nn.Sigmoid(), torch.nn.Linear(100, 10))
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     x = torch.randn(batch, 784)
     y = torch.arange(batch) % 10
 
     def step():
+        start = time.perf_counter()
         loss = torch.nn.functional.cross_entropy(model(x), y)
+        middle = time.perf_counter()
         opt.zero_grad()
         loss.backward()
         opt.step()
+        return middle - start, time.perf_counter() - middle
     return step
 
 
 def alternate(steps: dict, rounds: int = 15, calls: int = 20) -> dict:
-    """Median milliseconds per call of each step function, taking turns round by round."""
-    times = {name: [] for name in steps}
+    """{name: (forward, backward)} median milliseconds per step, the contenders taking turns
+    round by round."""
+    times = {name: ([], []) for name in steps}
     for round_ in range(rounds + 1):
         for name, step in steps.items():
-            start = time.perf_counter()
-            for _ in range(calls):
-                step()
+            split = np.array([step() for _ in range(calls)]).mean(axis=0)
             if round_:
-                times[name].append((time.perf_counter() - start) / calls)
-    return {name: 1e3 * float(np.median(t)) for name, t in times.items()}
+                times[name][0].append(split[0])
+                times[name][1].append(split[1])
+    return {name: tuple(1e3 * float(np.median(t)) for t in pair) for name, pair in times.items()}
 
 
 def deep_chain_backward():
@@ -146,10 +156,17 @@ def main() -> None:
         ratios.append(sum(results["dagrad_us_per_node"]) / sum(results["torch_us_per_node"]))
         rows.append(["dagrad/PyTorch", *(f"{r:.2f}x" for r in ratios)])
     print(table(rows, ["per node (us)", "forward", "backward", "both"]) + "\n")
-    rows = [[batch, f"{r['dagrad']:.3f}", f"{r['torch']:.3f}" if "torch" in r else "-",
-             f"{r['dagrad'] / r['torch']:.2f}x" if "torch" in r else "-"]
-            for batch, r in results["mlp_step_ms"].items()]
-    print(table(rows, ["MLP step, batch", "dagrad (ms)", "PyTorch (ms)", "dagrad/PyTorch"]) + "\n")
+    rows = []
+    for batch, r in results["mlp_step_ms"].items():
+        ours, theirs = r["dagrad"], r.get("torch")
+        if theirs is None:
+            rows.append([batch, *(f"{v:.3f}" for v in ours), "-", "-", "-", "-", "-"])
+            continue
+        ratios = [o / t for o, t in zip(ours, theirs)] + [sum(ours) / sum(theirs)]
+        rows.append([batch, *(f"{v:.3f}" for v in ours), *(f"{v:.3f}" for v in theirs),
+                     *(f"{x:.2f}x" for x in ratios)])
+    print(table(rows, ["MLP step, batch", "dagrad forward (ms)", "dagrad backward (ms)", "PyTorch forward (ms)",
+                       "PyTorch backward (ms)", "forward ratio", "backward ratio", "step ratio"]) + "\n")
     print(f"Backward of a {DEEP_CHAIN:,}-op chain: {results['deep_chain_backward_s']:.3f} s "
           f"(median of 5; fastest {results['deep_chain_backward_s_fastest']:.3f} s)")
 

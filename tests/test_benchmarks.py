@@ -36,4 +36,5 @@ def test_fast_contenders_take_the_same_steps_from_the_same_weights(data):
 def test_overhead_pieces_run():
     per = bench_overhead.per_node({"dagrad": lambda n: bench_overhead.chain_dagrad(n)[1]}, repeats=1)
     assert all(t > 0 for t in per["dagrad"])
-    bench_overhead.mlp_step_dagrad(10)()
+    forward, backward = bench_overhead.mlp_step_dagrad(10)()
+    assert forward > 0 and backward > 0
