@@ -13,6 +13,7 @@ import pytest
 
 import autograd as ag
 from autograd import Tensor
+from autograd.ops.nn import Linear
 
 
 @dataclass(frozen=True)
@@ -369,3 +370,22 @@ def test_pow_zero_exponent_has_zero_gradient_even_at_zero():
 def test_concatenate_refuses_axis_none_clearly():
     with pytest.raises(ValueError, match="Concatenate: axis=None"):
         ag.concatenate([Tensor([1.0]), Tensor([2.0])], axis=None)
+
+
+
+@pytest.mark.parametrize("order", ["C", "F"])  # nn.Linear keeps its weight column-major
+@pytest.mark.parametrize("x_shape, w_shape", [((1, 7), (5, 7)), ((6, 1), (4, 1)), ((1, 1), (3, 1))])
+def test_linear_outer_products_take_the_right_gradients(x_shape, w_shape, order):
+    # a batch of one, or one input feature: products whose shared axis has length 1 go to np.dot
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal(x_shape), requires_grad=True)
+    w = Tensor(np.asarray(rng.standard_normal(w_shape), order=order), requires_grad=True)
+    b = Tensor(rng.standard_normal(w_shape[:1]), requires_grad=True)
+    assert ag.gradcheck(lambda *t: Linear.apply(*t), [x, w, b])
+
+
+def test_matmul_outer_product_takes_the_right_gradients():
+    rng = np.random.default_rng(0)
+    a, b = (Tensor(rng.standard_normal(s), requires_grad=True) for s in ((5, 1), (1, 3)))
+    assert ag.gradcheck(lambda p, q: p @ q, [a, b])
+    assert ag.gradgradcheck(lambda p, q: p @ q, [a, b])

@@ -6,6 +6,19 @@ import numpy as np
 from ..function import Function
 
 
+def matmul(a, b):
+    """a @ b, but an outer product of matrices (a shared axis of length 1) goes to np.dot.
+
+    NumPy's matmul skips BLAS when the shared axis has length 1 (a batch of one in a
+    weight gradient, one input feature in a forward): 89 us for (784, 1) @ (1, 100) in
+    float32 against 12 us with np.dot, the same BLAS call. Tensors (create_graph) and
+    other shapes use ``@``.
+    """
+    if a.shape[-1] == 1 and a.ndim == 2 and b.ndim == 2 and type(a) is np.ndarray and type(b) is np.ndarray:
+        return np.dot(a, b)
+    return a @ b
+
+
 class MatMul(Function):
     """a @ b.   d/da = grad @ b^T, d/db = a^T @ grad (over the last two axes)
 
@@ -19,7 +32,7 @@ class MatMul(Function):
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise ValueError(f"MatMul: shapes {a.shape} and {b.shape} do not align")
         try:
-            out = a @ b
+            out = matmul(a, b)
         except ValueError:
             raise ValueError(f"MatMul: batch dimensions of shapes {a.shape} and {b.shape} do not broadcast") from None
         self.save(a, b)
@@ -29,7 +42,7 @@ class MatMul(Function):
         a, b = self.saved
         need_a, need_b = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:
-            return (grad @ b.T if need_a else None), (a.T @ grad if need_b else None)
+            return (matmul(grad, b.T) if need_a else None), (matmul(a.T, grad) if need_b else None)
         if a.ndim == 1 and b.ndim == 1:
             return (grad * b if need_a else None), (grad * a if need_b else None)
         a2 = a.reshape(1, -1) if a.ndim == 1 else a

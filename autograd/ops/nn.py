@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from .linalg import matmul
 from .reduce import axis_error
 
 
@@ -48,7 +49,7 @@ class Linear(Function):
                              f"{weight.shape[1:] or '?'} as its last axis)")
         if bias is not None and bias.shape not in ((weight.shape[0],), ()):
             raise ValueError(f"Linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}")
-        out = x @ weight.T
+        out = matmul(x, weight.T)
         if bias is not None:
             out += bias
         self.save(x, weight)
@@ -59,12 +60,12 @@ class Linear(Function):
         need_x, need_w = self.needs_input_grad[:2]
         need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
         rows = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])
-        grad_x = grad @ weight if need_x else None
+        grad_x = matmul(grad, weight) if need_x else None
         grad_w = None
         if need_w:
             x_rows = x if x.ndim == 2 else x.reshape(-1, weight.shape[1])
             # The gradient in the weight's own layout, so the optimizer's updates stay contiguous.
-            grad_w = (x_rows.T @ rows).T if _column_major(weight) else rows.T @ x_rows
+            grad_w = matmul(x_rows.T, rows).T if _column_major(weight) else matmul(rows.T, x_rows)
         grad_b = rows.sum(axis=0) if need_b else None
         return (grad_x, grad_w) if len(self.needs_input_grad) == 2 else (grad_x, grad_w, grad_b)
 
