@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from autograd import Tensor, no_grad  # noqa: E402
 from benchmarks import contenders  # noqa: E402
-from benchmarks.common import machine, median_seconds, table, try_torch  # noqa: E402
+from benchmarks.common import machine, median_seconds, settle, table, try_torch  # noqa: E402
 from nn.datasets import load_mnist, mean_std, scale_symmetric, train_valid_split  # noqa: E402
 
 
@@ -48,6 +48,7 @@ def race(runners: dict, epochs: int) -> dict:
     times = {name: [] for name in runners}
     for epoch in range(epochs + 1):
         for name, runner in runners.items():
+            settle()
             start = time.perf_counter()
             runner.epoch()
             if epoch:

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import nn  # noqa: E402
 from autograd import Tensor  # noqa: E402
-from benchmarks.common import machine, table, try_torch  # noqa: E402
+from benchmarks.common import machine, settle, table, try_torch  # noqa: E402
 from nn import functional as F  # noqa: E402
 
 CHAIN = 1000          # ops per timed chain
@@ -104,6 +104,7 @@ def alternate(steps: dict, rounds: int = 15, calls: int = 20) -> dict:
     times = {name: ([], []) for name in steps}
     for round_ in range(rounds + 1):
         for name, step in steps.items():
+            settle()
             split = np.array([step() for _ in range(calls)]).mean(axis=0)
             if round_:
                 times[name][0].append(split[0])

@@ -19,6 +19,16 @@ def median_seconds(run, repeats: int = 5, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
+def settle(seconds: float = 0.25) -> None:
+    """Let the previous contender's idle threads stop spinning before the next one is timed.
+
+    After its last call OpenBLAS keeps its threads busy-waiting for up to about 0.1 s, and
+    PyTorch's OpenMP threads spin too; on 2 cores that halves the next contender's speed
+    (an MLP step measured 2.5x slower when the two libraries alternated every 20 steps).
+    """
+    time.sleep(seconds)
+
+
 def try_torch():
     """The torch module using all cores (as NumPy's BLAS does), or None when not installed."""
     try:
