@@ -14,7 +14,7 @@ def matmul(a, b):
     float32 against 12 us with np.dot, the same BLAS call. Tensors (create_graph) and
     other shapes use ``@``.
     """
-    if a.shape[-1] == 1 and a.ndim == 2 and b.ndim == 2 and type(a) is np.ndarray and type(b) is np.ndarray:
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1:
         return np.dot(a, b)
     return a @ b
 
