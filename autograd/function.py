@@ -14,8 +14,14 @@ _new_tensor = object.__new__
 # the cyclic GC to scan.
 _ONE_INPUT = {False: (False,), True: (True,)}
 _TWO_INPUTS = {(p, q): (p, q) for p in (False, True) for q in (False, True)}
-_PATTERNS = {}  # the same for three or more inputs, filled as patterns appear
+_PATTERNS = {}  # the same for three or more inputs (and odd requires_grad values), filled as they appear
 _sequence = itertools.count()  # creation order of nodes: a topological order for backward
+
+
+def _pattern(inputs) -> tuple:
+    """The shared needs_input_grad tuple of ``inputs`` (any truthy requires_grad counts)."""
+    needs_input_grad = tuple([bool(t.requires_grad) for t in inputs])
+    return _PATTERNS.setdefault(needs_input_grad, needs_input_grad)
 
 
 class Function:
@@ -57,7 +63,7 @@ class Function:
         if len(inputs) == 1:
             x, = inputs
             out = fn.forward(x.data)
-            needs_input_grad = _ONE_INPUT[x.requires_grad]
+            needs_input_grad = _ONE_INPUT.get(x.requires_grad) or _pattern(inputs)
         elif len(inputs) == 2:
             a, b = inputs
             a_data, b_data = a.data, b.data
@@ -66,11 +72,10 @@ class Function:
                 # differentiable backward can tell which saved array belongs to which input.
                 b_data = fn.arrays = b_data.view()
             out = fn.forward(a_data, b_data)
-            needs_input_grad = _TWO_INPUTS[a.requires_grad, b.requires_grad]
+            needs_input_grad = _TWO_INPUTS.get((a.requires_grad, b.requires_grad)) or _pattern(inputs)
         else:
             out = fn.forward(*[t.data for t in inputs])
-            needs_input_grad = tuple([t.requires_grad for t in inputs])
-            needs_input_grad = _PATTERNS.setdefault(needs_input_grad, needs_input_grad)
+            needs_input_grad = _pattern(inputs)
         if type(out) is not ndarray:  # NumPy returns 0-d results as scalars
             scalar, out = out, np.asarray(out)
             fn.saved = tuple([out if value is scalar else value for value in fn.saved])

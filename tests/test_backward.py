@@ -359,3 +359,13 @@ def test_a_gradient_smaller_than_its_input_is_broadcast_up():
     _ConstantAlongColumns.apply(x).sum().backward()
     assert x.grad.shape == (2, 3)
     np.testing.assert_allclose(x.grad.data, np.full((2, 3), 3.0))
+
+
+def test_a_truthy_requires_grad_counts_as_true():
+    x = leaf([1.0, 2.0])
+    x.requires_grad = 2  # not a key of the shared patterns: the fallback path
+    y = leaf([3.0, 4.0])
+    y.requires_grad = np.True_
+    (x * y + x.exp()).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [3.0 + np.e, 4.0 + np.e ** 2])
+    np.testing.assert_allclose(y.grad.data, [1.0, 2.0])
