@@ -61,41 +61,36 @@ def per_node(builders: dict, repeats=15) -> dict:
     return {name: tuple(1e6 * float(np.median(t[1:])) / CHAIN for t in pair) for name, pair in times.items()}
 
 
-def mlp_step_dagrad(batch):
-    """One training step; returns (forward, backward) seconds, the loss counted as forward
-    and the optimizer as backward."""
-    model = nn.Sequential(nn.Linear(784, 100), nn.Sigmoid(), nn.Linear(100, 10))
-    opt = nn.optim.SGD(model.parameters(), lr=0.01)
-    x = np.random.default_rng(0).standard_normal((batch, 784)).astype(np.float32)
-    y = np.arange(batch) % 10
-
+def timed_step(forward, optimizer):
+    """A step function returning (forward, backward) seconds: ``forward()`` gives the loss
+    (counted as forward); zeroing, backward and the update count as backward. The same
+    calls in dagrad and PyTorch."""
     def step():
         start = time.perf_counter()
-        loss = F.cross_entropy(model(Tensor(x)), y)
+        loss = forward()
         middle = time.perf_counter()
-        opt.zero_grad()
+        optimizer.zero_grad()
         loss.backward()
-        opt.step()
+        optimizer.step()
         return middle - start, time.perf_counter() - middle
     return step
+
+
+def mlp_step_dagrad(batch):
+    """One training step of the 784-100-10 sigmoid MLP (see ``timed_step``)."""
+    model = nn.Sequential(nn.Linear(784, 100), nn.Sigmoid(), nn.Linear(100, 10))
+    x = np.random.default_rng(0).standard_normal((batch, 784)).astype(np.float32)
+    y = np.arange(batch) % 10
+    return timed_step(lambda: F.cross_entropy(model(Tensor(x)), y), nn.optim.SGD(model.parameters(), lr=0.01))
 
 
 def mlp_step_torch(torch, batch):
     """The same step in PyTorch."""
     model = torch.nn.Sequential(torch.nn.Linear(784, 100), torch.nn.Sigmoid(), torch.nn.Linear(100, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
     x = torch.randn(batch, 784)
     y = torch.arange(batch) % 10
-
-    def step():
-        start = time.perf_counter()
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        middle = time.perf_counter()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return middle - start, time.perf_counter() - middle
-    return step
+    return timed_step(lambda: torch.nn.functional.cross_entropy(model(x), y),
+                      torch.optim.SGD(model.parameters(), lr=0.01))
 
 
 def alternate(steps: dict, rounds: int = 15, calls: int = 20) -> dict:
