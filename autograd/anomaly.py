@@ -45,8 +45,15 @@ def user_frame() -> str:
     return f"{code.co_filename}:{frame.f_lineno} in {code.co_name}"
 
 
-def _shapes(arrays) -> str:
-    return ", ".join(str(tuple(np.shape(a))) for a in arrays)
+def _inputs(arrays, adjective: str = "") -> str:
+    """'a finite input of shape (2,)' or 'finite inputs of shapes (4, 3) and (3,)'."""
+    shapes = [str(tuple(np.shape(a))) for a in arrays]
+    words = f"{adjective} " if adjective else ""
+    if not shapes:
+        return "no inputs"
+    if len(shapes) == 1:
+        return f"{'a' if words else 'an'} {words}input of shape {shapes[0]}"
+    return f"{words}inputs of shapes {', '.join(shapes[:-1])} and {shapes[-1]}"
 
 
 def _all_finite(arrays) -> bool:
@@ -59,8 +66,8 @@ def check_forward(fn, inputs, out: np.ndarray) -> None:
     if np.isfinite(out).all() or not _all_finite([t.data for t in inputs]):
         return
     raise AnomalyError(
-        f"{type(fn).__name__}: forward produced {_what(out)} from finite inputs of shapes "
-        f"({_shapes([t.data for t in inputs])}); created at {user_frame()}")
+        f"{type(fn).__name__}: forward produced {_what(out)} from "
+        f"{_inputs([t.data for t in inputs], 'finite')}; created at {user_frame()}")
 
 
 def check_backward(fn, grad, input_grads) -> None:
@@ -71,8 +78,8 @@ def check_backward(fn, grad, input_grads) -> None:
     bad = next(a for a in arrays if not np.isfinite(a).all())
     where = getattr(fn, "created_at", None) or "an unknown line (build the graph inside detect_anomaly() to see it)"
     raise AnomalyError(
-        f"{type(fn).__name__}: backward produced {_what(bad)} for inputs of shapes "
-        f"({_shapes([t.data for t in fn.inputs])}); created at {where}")
+        f"{type(fn).__name__}: backward produced {_what(bad)} for "
+        f"{_inputs([t.data for t in fn.inputs])}; created at {where}")
 
 
 def _what(array: np.ndarray) -> str:

@@ -25,7 +25,7 @@ def atomic_write(path, mode: str = "wb", check: Callable[[Path], None] | None = 
     whatever was at ``path`` is untouched.
     """
     path = Path(path)
-    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    descriptor, name = _temporary_beside(path)
     temporary = Path(name)
     try:
         with os.fdopen(descriptor, mode) as file:
@@ -39,3 +39,34 @@ def atomic_write(path, mode: str = "wb", check: Callable[[Path], None] | None = 
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def check_writable(path) -> None:
+    """Raise OSError, in one line naming ``path``, unless ``atomic_write(path)`` could write it.
+
+    ``path`` must not be a directory, and a file must be creatable in its directory: that is
+    tried with a temporary file, removed at once. Run it before long work whose result goes
+    to ``path``.
+    """
+    descriptor, name = _temporary_beside(Path(path))
+    os.close(descriptor)
+    os.unlink(name)
+
+
+def _temporary_beside(path: Path) -> tuple[int, str]:
+    """mkstemp in ``path``'s directory; its errors name ``path`` and what is wrong, not the temporary."""
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a directory")
+    try:
+        return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as error:
+        where = "the current directory" if str(path.parent) == "." else str(path.parent)
+        if isinstance(error, FileNotFoundError) and not path.parent.is_dir():
+            reason = f"the directory {where} does not exist"
+        elif isinstance(error, NotADirectoryError):
+            reason = f"{where} is not a directory"
+        elif isinstance(error, PermissionError):
+            reason = f"no permission to create files in {where}"
+        else:
+            reason = f"cannot create files in {where} ({error.strerror or error})"
+        raise type(error)(f"cannot write {path}: {reason}") from None

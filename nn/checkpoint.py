@@ -64,17 +64,62 @@ def save_state(state: dict, path) -> None:
 
 
 def load_state(path) -> dict:
-    """Read a file written by ``save_state`` / ``save`` back into a (nested) dict of arrays."""
+    """Read a file written by ``save_state`` / ``save`` back into a (nested) dict of arrays.
+
+    Every failure is one line naming the file: FileNotFoundError (missing), IsADirectoryError,
+    or CheckpointError (empty, not an .npz archive, truncated or corrupt, or holding objects
+    that only pickle could read, which nn.load never does).
+    """
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"nn.load: {path!r} is a directory, not a checkpoint file")
+    if not os.path.exists(path):
         raise FileNotFoundError(f"nn.load: no checkpoint file {path!r}")
     try:
+        with open(path, "rb") as file:
+            start = file.read(len(_NPY_MAGIC))
+    except OSError as error:
+        raise CheckpointError(f"nn.load: cannot read {path!r} ({error.strerror or error})") from error
+    if not start.startswith(_ZIP_MAGIC):
+        what = ("is empty" if not start else
+                "is a single .npy array, not an .npz checkpoint" if start == _NPY_MAGIC else
+                "is not a checkpoint (an .npz file is a zip archive; this one does not start like one)")
+        raise CheckpointError(f"nn.load: {path!r} {what}")
+    flat = {}
+    try:
         with np.load(path, allow_pickle=False) as archive:
-            flat = {key: archive[key] for key in archive.files}
-    except Exception as error:  # noqa: BLE001 (zip, zlib, format and pickle errors all mean "corrupt")
-        raise CheckpointError(f"nn.load: {path!r} is not a readable .npz checkpoint "
-                              f"({type(error).__name__}: {error})") from error
+            for key in archive.files:
+                flat[key] = _array(archive, key, path)
+    except CheckpointError:
+        raise
+    except Exception as error:  # noqa: BLE001 (zip, zlib, EOF and header errors all mean "damaged")
+        raise CheckpointError(f"nn.load: {path!r} is truncated or corrupt "
+                              f"({type(error).__name__}: {_first_line(error)})") from error
     return _unflatten(flat)
+
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive's first entry, or an empty archive
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _array(archive, key: str, path: str) -> np.ndarray:
+    """``archive[key]``, refusing object arrays (they need pickle) and members that are not arrays."""
+    try:
+        value = archive[key]
+    except ValueError as error:
+        if "allow_pickle" not in str(error):
+            raise
+        raise CheckpointError(f"nn.load: {path!r} holds Python objects in {key!r}, which only pickle "
+                              f"could read; a checkpoint holds only arrays") from None
+    if not isinstance(value, np.ndarray):
+        raise CheckpointError(f"nn.load: {path!r} is a zip archive but not a checkpoint: "
+                              f"{key!r} is not a NumPy array")
+    return value
+
+
+def _first_line(error: BaseException, limit: int = 80) -> str:
+    line = (str(error).strip().splitlines() or [""])[0]
+    return line if len(line) <= limit else line[:limit - 3] + "..."
 
 
 def save(obj, path) -> None:

@@ -46,9 +46,10 @@ CHECKSUMS = {
 IMAGE_SHAPE = (28, 28)
 
 _HOW_TO_SUPPLY = (
-    "Put the four MNIST files (gzipped or not) in a directory and pass it as"
-    " root=..., as --data DIR to examples/mnist.py, or in the MNIST_DIR"
-    " environment variable."
+    "To work offline, put the four MNIST files ("
+    + ", ".join(f"{name}.gz" for split in ("train", "test") for name in FILES[split])
+    + "; gzipped or not) in one directory and pass it as root=..., as --data DIR"
+    " to examples/mnist.py, or in the MNIST_DIR environment variable."
 )
 
 
@@ -128,7 +129,7 @@ def _find_or_download(
             return path
     if not download:
         raise MNISTNotFoundError(
-            f"{name} (or {name}.gz) not found in {directory} and download=False. "
+            f"{name} (or {name}.gz) not found in {directory}, and download=False.\n"
             + _HOW_TO_SUPPLY
         )
     expected = (CHECKSUMS if checksums is None else checksums).get(name)

@@ -19,22 +19,29 @@ UBYTE = 0x08
 
 
 GZIP_MAGIC = b"\x1f\x8b"
+IDX_START = b"\0\0"
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:
     """Return the content of ``path``, decompressed if it is gzip.
 
     The content decides, not the name: gzip starts with bytes 1f 8b, an IDX
-    file with two zero bytes.
+    file with two zero bytes. A file named ``.gz`` that starts like neither is
+    reported as not gzip.
     """
     with open(path, "rb") as file:
         data = file.read()
     if not data.startswith(GZIP_MAGIC):
+        if os.fspath(path).endswith(".gz") and not data.startswith(IDX_START):
+            start = f"starts with bytes {data[:2].hex(' ')}, not 1f 8b" if data else "is empty"
+            raise ValueError(f"{path}: not a gzip file (it {start}), nor an IDX file")
         return data
     try:
         return gzip.decompress(data)
-    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
-        raise ValueError(f"{path}: not a complete gzip file ({err})") from err
+    except EOFError as err:
+        raise ValueError(f"{path}: truncated gzip file (it ends before its compressed data does)") from err
+    except (zlib.error, gzip.BadGzipFile) as err:
+        raise ValueError(f"{path}: corrupt gzip file ({err})") from err
 
 
 def read_idx(

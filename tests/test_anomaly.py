@@ -72,3 +72,20 @@ def test_without_anomaly_mode_nothing_raises_and_the_mode_is_restored():
         y = x.log().sum()
         y.backward()
     assert y.data == -np.inf and x.grad.data[0] == np.inf
+
+
+def test_shapes_read_as_prose_without_doubled_parentheses():
+    x = Tensor(np.array([[1.0, 0.0]]), requires_grad=True)
+    with ag.detect_anomaly(), np.errstate(divide="ignore", invalid="ignore"):
+        with pytest.raises(ag.AnomalyError) as one:
+            x.log()
+        with pytest.raises(ag.AnomalyError) as two:
+            x / Tensor(np.zeros(2))
+        y = (Tensor([0.0, 4.0], requires_grad=True) ** 0.5).sum()
+        with pytest.raises(ag.AnomalyError) as backward:
+            y.backward()
+    assert "from a finite input of shape (1, 2);" in str(one.value)
+    assert "from finite inputs of shapes (1, 2) and (2,);" in str(two.value)
+    assert "for an input of shape (2,);" in str(backward.value)
+    for info in (one, two, backward):
+        assert "((" not in str(info.value)

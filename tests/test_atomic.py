@@ -41,3 +41,17 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_a_missing_directory_is_named_instead_of_the_temporary_file(tmp_path):
+    from nn.atomic import check_writable
+    (tmp_path / "file").write_text("")
+    for path, words in [(tmp_path / "missing" / "model.npz", f"the directory {tmp_path / 'missing'} does not exist"),
+                        (tmp_path / "file" / "model.npz", f"{tmp_path / 'file'} is not a directory"),
+                        (tmp_path, "it is a directory")]:
+        for attempt in (check_writable, lambda p: atomic_write(p).__enter__()):
+            with pytest.raises(OSError) as info:
+                attempt(path)
+            assert str(info.value) == f"cannot write {path}: {words}"
+    check_writable(tmp_path / "fine.npz")
+    assert sorted(os.listdir(tmp_path)) == ["file"]

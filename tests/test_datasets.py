@@ -115,18 +115,31 @@ def test_a_malformed_file_raises_a_value_error_naming_it(tmp_path, name, content
     assert str(path) in str(info.value)
 
 
+GOOD_GZIP = gzip.compress(GOOD_IMAGES)
+BAD_CRC = GOOD_GZIP[:-8] + bytes([GOOD_GZIP[-8] ^ 1]) + GOOD_GZIP[-7:]
+
+
 @pytest.mark.parametrize(
-    "gz_content",
-    [gzip.compress(GOOD_IMAGES)[:-12], gzip.compress(GOOD_IMAGES)[:30], b"\x1f\x8bnot gzip"],
-    ids=["truncated", "cut-early", "bad-header"],
+    "gz_content, message",
+    [
+        (GOOD_GZIP[:-12], "truncated gzip file"),
+        (GOOD_GZIP[:30], "truncated gzip file"),
+        (b"\x1f\x8bnot gzip", "corrupt gzip file"),
+        (BAD_CRC, r"corrupt gzip file \(CRC check failed\)"),
+        (GOOD_GZIP[:-1] + bytes([GOOD_GZIP[-1] ^ 1]), "corrupt gzip file"),
+        (b"random bytes, not gzip", r"not a gzip file \(it starts with bytes 72 61, not 1f 8b\), nor"),
+        (b"", r"not a gzip file \(it is empty\)"),
+    ],
+    ids=["truncated", "cut-early", "bad-header", "bad-crc", "bad-length", "random", "empty"],
 )
-def test_a_broken_gzip_raises_a_value_error_naming_it(tmp_path, gz_content):
+def test_a_broken_gzip_raises_a_value_error_naming_it(tmp_path, gz_content, message):
     write_train(tmp_path)
     path = tmp_path / (TRAIN_IMAGES + ".gz")
     path.write_bytes(gz_content)
-    with pytest.raises(ValueError, match="not a complete gzip file") as info:
+    with pytest.raises(ValueError, match=message) as info:
         load_mnist("train", tmp_path, download=False)
     assert str(path) in str(info.value)
+    assert "magic number" not in str(info.value)
 
 
 def test_a_raw_file_named_gz_is_read_as_raw(tmp_path):
@@ -284,6 +297,18 @@ def test_downloads_are_checked_against_the_real_checksums_by_default(tmp_path, m
 def test_download_without_mirrors_says_so(tmp_path):
     with pytest.raises(MNISTNotFoundError, match="no mirrors"):
         load_mnist("train", tmp_path)
+
+
+@pytest.mark.parametrize("download", [True, False])
+def test_the_message_is_whole_lines_ending_with_how_to_work_offline(tmp_path, download):
+    with pytest.raises(MNISTNotFoundError) as info:
+        load_mnist("train", tmp_path, download=download)
+    first, *_, hint = str(info.value).splitlines()
+    assert first.startswith(f"{TRAIN_IMAGES} (or {TRAIN_IMAGES}.gz) not found in {tmp_path}, and ")
+    assert first.endswith("no mirrors" if download else "download=False.")
+    assert hint.startswith("To work offline, put the four MNIST files")
+    for name in [*datasets.FILES["train"], *datasets.FILES["test"]]:
+        assert f"{name}.gz" in hint
 
 
 def test_progress_uses_tqdm_when_present(tmp_path, mirrors):
