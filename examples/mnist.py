@@ -4,7 +4,7 @@
     python examples/mnist.py --preset seed    # the textbook's 784-100-10 sigmoid network
     python examples/mnist.py --preset best    # the best accuracy within a minute
 
-Options and plots live in mnist_presets.py, mnist_report.py and mnist_plots.py.
+Options and plots live in mnist_presets.py (with mnist_checks.py), mnist_report.py and mnist_plots.py.
 """
 from __future__ import annotations
 
@@ -134,26 +134,29 @@ def train(preset, model, data, args, report):
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
+    args = parse_args(argv)  # also checks every path, so a typo never costs a finished run
     preset = preset_from(args)
     report = Report(preset, args)
     try:
         data = load_data(preset, args.data)
-    except (OSError, ValueError) as error:  # missing or corrupt files: one line, no traceback
-        print(f"mnist.py: cannot load MNIST: {error}".splitlines()[0], file=sys.stderr)
+    except (OSError, ValueError) as error:  # missing or corrupt files: the reason and how to fix it
+        print(f"mnist.py: cannot load MNIST: {error}", file=sys.stderr)
         return 2
     nn.manual_seed(args.seed)
     model = build_model(preset, report.rng)
     if args.load:
-        nn.load(model, args.load)
+        try:
+            nn.load(model, args.load)
+        except (OSError, nn.CheckpointError) as error:  # says which file and what is wrong with it
+            print(f"mnist.py: {error}", file=sys.stderr)
+            return 2
     if not args.evaluate:
-        train(preset, model, data, args, report)
+        with report.interruptible():  # Ctrl-C stops training; the weights are still reported and saved
+            train(preset, model, data, args, report)
     test_x, test_y = data[2]
     test_logits = predict(model, test_x)
-    report.finish(model, test_logits, test_x, test_y)
-    if args.save:
-        nn.save(model, args.save)
-    return 0
+    report.finish(model, test_logits, test_x, test_y)  # --save first, then --metrics-json, --plots
+    return 130 if report.interrupted else 0
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, replace
 
+from mnist_checks import path_problem
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -42,25 +44,43 @@ PRESETS = {
 }
 
 
+def _at_least(minimum: int):
+    """An argparse type: a whole number of at least ``minimum``."""
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+    return number
+
+
 def parse_args(argv=None) -> argparse.Namespace:
-    """The example's options (see API.md, 'The MNIST example')."""
+    """The example's options (the README's MNIST section lists them); every path is checked here, before training."""
     parser = argparse.ArgumentParser(description="Train an MLP on MNIST with dagrad.")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="fast",
                         help="seed: the textbook's network; fast: 98%% soonest; best: most accurate in a minute")
-    parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
-    parser.add_argument("--data", help="directory with the MNIST files (default: $MNIST_DIR, then a cache)")
-    parser.add_argument("--seed", type=int, default=1, help="random seed (weights, shuffling, dropout)")
+    parser.add_argument("--epochs", type=_at_least(1), metavar="N", help="override the preset's number of epochs")
+    parser.add_argument("--data", metavar="DIR",
+                        help="directory with the MNIST files (default: $MNIST_DIR, then a cache)")
+    parser.add_argument("--seed", type=_at_least(0), default=1, metavar="S",
+                        help="random seed (weights, shuffling, dropout)")
     parser.add_argument("--metrics-json", metavar="PATH", help="write the run's metrics as JSON")
     parser.add_argument("--plots", metavar="DIR", help="write cost, accuracy, misclassified and confusion PNGs")
     parser.add_argument("--save", metavar="PATH", help="save the trained weights (.npz, written atomically)")
     parser.add_argument("--load", metavar="PATH", help="load weights before training or evaluating")
     parser.add_argument("--evaluate", action="store_true", help="only evaluate (with --load)")
-    parser.add_argument("--patience", type=int, metavar="N",
+    parser.add_argument("--patience", type=_at_least(1), metavar="N",
                         help="stop when validation accuracy has not improved for N epochs; keep the best weights")
     parser.add_argument("--quiet", action="store_true", help="print only the final line")
     args = parser.parse_args(argv)
     if args.evaluate and not args.load:
         parser.error("--evaluate needs --load PATH")
+    problem = path_problem(args)
+    if problem:  # one line, no usage text: the options were understood, a path is wrong
+        parser.exit(2, f"{parser.prog}: {problem}\n")
     return args
 
 
