@@ -137,7 +137,7 @@ class SGD(Optimizer):
     """w -= lr * d, with d = g + weight_decay * w (L2), through momentum if momentum > 0.
 
     Momentum as PyTorch: buf = momentum * buf + d (buf = d on the first step), then
-    d = buf, or d + momentum * buf with ``nesterov``. The positional order is API.md's,
+    d = buf, or d + momentum * buf with ``nesterov``. The positional order is fixed as
     ``SGD(params, lr, momentum, weight_decay)``; ``nesterov`` is keyword-only (PyTorch's
     fourth positional argument is ``dampening``, so a positional one would mislead).
     """

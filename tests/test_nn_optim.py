@@ -177,7 +177,7 @@ def test_zero_dimensional_parameters_step_and_clip():
 
 
 def test_sgd_positional_arguments_follow_the_api_order():
-    """API.md: SGD(params, lr, momentum=0, weight_decay=0); nesterov is keyword-only and a bool."""
+    """The fixed signature SGD(params, lr, momentum=0, weight_decay=0); nesterov is keyword-only and a bool."""
     p = nn.Parameter(np.ones(2))
     opt = nn.optim.SGD([p], 0.1, 0.9, 0.01)
     assert (opt.lr, opt.momentum, opt.weight_decay, opt.nesterov) == (0.1, 0.9, 0.01, False)

@@ -10,6 +10,9 @@
 - A ```bash block is not run, but what it names must exist: ``python SCRIPT`` scripts and
   every ``--option`` given to them (in the script's ``--help``), ``python -m MODULE``
   modules, and the extras of ``pip install -e ".[...]"`` in pyproject.toml.
+
+And what users read never sends them to API.md, the project's internal contract, which
+an installed or cloned dagrad does not have.
 """
 from __future__ import annotations
 
@@ -103,3 +106,9 @@ def test_bash_block_names_only_what_exists(code):
             extras = re.fullmatch(r"\.(?:\[(.*)\])?", words[3])
             assert extras, line
             assert set(filter(None, (extras.group(1) or "").split(","))) <= _extras(), line
+
+
+def test_no_user_facing_text_points_to_api_md():
+    files = [README, *(ROOT / "docs").glob("*.md"), *(ROOT / "examples").glob("*.*"),
+             *(ROOT / "autograd").rglob("*.py"), *(ROOT / "nn").rglob("*.py")]
+    assert [str(f.relative_to(ROOT)) for f in files if "API.md" in f.read_text()] == []
