@@ -196,7 +196,10 @@ def test_ctrl_c_during_training_stops_cleanly_says_so_and_still_saves(example, f
             yield batch
     monkeypatch.setattr(example.Report, "progress", progress)
     weights, metrics = tmp_path / "model.npz", tmp_path / "metrics.json"
-    status = example.main(["--epochs", "3", "--save", str(weights), "--metrics-json", str(metrics)])
+    try:
+        status = example.main(["--epochs", "3", "--save", str(weights), "--metrics-json", str(metrics)])
+    except KeyboardInterrupt:  # left to propagate, it would stop the whole pytest session
+        pytest.fail("Ctrl-C during training escaped main() as a traceback")
     assert status == 130
     out, err = capsys.readouterr()
     assert "Interrupted during epoch 2/3 (1 complete)" in err and f"saving them to {weights}" in err
