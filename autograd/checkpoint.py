@@ -12,7 +12,8 @@ leaves), and then dropped; those become the node's inputs. So their gradients re
 them through the ordinary engine: ``backward()``, ``ag.grad`` and ``create_graph``
 (second derivatives through the recomputed graph) all work, and a second backward
 without ``retain_graph=True`` raises the engine's error. A tensor computed outside
-``fn`` (not a leaf) must be passed as an argument.
+``fn`` (not a leaf) must be passed as an argument. ``fn`` runs again as it is at
+backward time: leave its modules' train/eval mode and its parameters alone in between.
 
 Randomness (dropout) is drawn again when ``fn`` is recomputed, so the masks would
 differ: pass the generators ``fn`` draws from as ``rngs=[...]`` and their states are

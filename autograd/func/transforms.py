@@ -64,10 +64,10 @@ def _value_and_grad(f: Callable, argnums, has_aux: bool, name: str) -> Callable:
 def _tuple(values, name: str, what: str) -> tuple:
     if isinstance(values, (tuple, list)):
         return tuple(values)
-    raise TypeError(f"{name}: {what} must be a tuple (one entry per argument of f), got {type(values).__name__}")
+    raise TypeError(f"{name}: {what} must be a tuple or list, got {type(values).__name__}")
 
 
-def vjp(f: Callable, *primals):
+def vjp(f: Callable, *primals) -> tuple:
     """``(f(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` is the tuple of ``cotangent^T J``, one per primal.
 
     ``f`` returns a Tensor, or a tuple of Tensors (then ``vjp_fn`` takes one cotangent
@@ -79,9 +79,9 @@ def vjp(f: Callable, *primals):
         outs = core.tensor_outputs(result, "vjp")
         outside = core.depends_on_outside(outs, inputs)
 
-    def vjp_fn(cotangents):
+    def vjp_fn(cotangents) -> tuple:
         """The tuple of ``cotangents^T J``, one per primal (a tuple of cotangents if f returned one)."""
-        given = (cotangents,) if isinstance(result, Tensor) else _tuple(cotangents, "vjp", "the cotangents")
+        given = (cotangents,) if isinstance(result, Tensor) else _tuple(cotangents, "vjp", "the cotangents (one per output of f)")
         if len(given) != len(outs):
             raise ValueError(f"vjp: f returned {len(outs)} outputs, got {len(given)} cotangents")
         given = [core.as_like(c, o, f"cotangent {i}", "vjp") for i, (c, o) in enumerate(zip(given, outs))]
@@ -96,13 +96,13 @@ def _primals_and_tangents(primals, tangents, name: str):
     single = not isinstance(primals, (tuple, list))
     primals = (primals,) if single else tuple(primals)
     tangents = (tangents,) if single and not isinstance(tangents, (tuple, list)) else _tuple(
-        tangents, name, "tangents")
+        tangents, name, "tangents (one per primal)")
     if len(tangents) != len(primals):
         raise ValueError(f"{name}: {len(primals)} primals but {len(tangents)} tangents")
     return single, primals, tangents
 
 
-def jvp(f: Callable, primals, tangents):
+def jvp(f: Callable, primals, tangents) -> tuple:
     """``(f(*primals), J v)``: the derivative of ``f`` at ``primals`` in the direction ``tangents``.
 
     ``primals`` and ``tangents`` are tuples, one entry per argument of ``f`` (or a single
@@ -125,7 +125,7 @@ def jvp(f: Callable, primals, tangents):
     return core.release(result, inputs), (products[0] if isinstance(result, Tensor) else type(result)(products))
 
 
-def hvp(f: Callable, primals, tangents):
+def hvp(f: Callable, primals, tangents) -> tuple:
     """``(f(*primals), H v)``: the Hessian of a scalar ``f`` times ``tangents``, without forming H.
 
     Reverse over reverse: the gradient is recorded (create_graph), then its vjp with ``v``
