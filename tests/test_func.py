@@ -191,6 +191,19 @@ def test_nested_transforms_keep_their_variables_apart():
     close(func.grad(lambda x: func.grad(lambda y: x * y)(x))(np.array(3.0)), 1.0, 1e-12)
 
 
+def test_forward_over_reverse_and_vjp_inside_grad_compose():
+    v = rng.standard_normal(4)
+    _, hv = func.hvp(scalar_f, X, v)
+    _, jvp_of_grad = func.jvp(func.grad(scalar_f), X, v)  # jvp of a gradient: H v again
+    close(jvp_of_grad, hv.data, 1e-10)
+
+    def through_vjp(x):
+        _, vjp_fn = func.vjp(vector_f, x)
+        return (vjp_fn(np.ones(4))[0] ** 2).sum()
+
+    close(func.grad(through_vjp)(X), numeric_jacobian(through_vjp, X))
+
+
 def test_top_level_results_are_plain_unless_they_depend_on_outside_tensors():
     g = func.grad(scalar_f)(X)
     assert not g.requires_grad and g.op is None
@@ -339,6 +352,14 @@ def test_jacobian_hessian_and_hvp_match_torch(torch):
     _, hv = func.hvp(scalar_f, (X,), (v,))
     _, hv_t = torch.func.jvp(torch.func.grad(scalar_f), as_torch(torch, X), as_torch(torch, v))
     same(hv[0], hv_t)
+
+
+def test_several_outputs_and_nesting_match_torch(torch):
+    f = lambda x, y: (x * y.tanh(), (x * x * y).sum())  # noqa: E731
+    same(func.jacobian(f, argnums=(0, 1))(X, Y), torch.func.jacrev(f, argnums=(0, 1))(*as_torch(torch, X, Y)))
+    nested = lambda x: func.grad(lambda y: (x * y * y).sum())(x)  # 2 x y at y = x: diag(4 x)  # noqa: E731
+    nested_t = lambda x: torch.func.grad(lambda y: (x * y * y).sum())(x)  # noqa: E731
+    same(func.jacobian(nested)(X), torch.func.jacrev(nested_t)(*as_torch(torch, X)))
 
 
 def test_third_derivative_of_tanh_matches_torch(torch):
