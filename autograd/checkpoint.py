@@ -63,8 +63,8 @@ def _outside_tensors(out: Tensor, start: int, args) -> list:
     arguments = {id(a) for a in args if isinstance(a, Tensor)}
     found, seen, stack = {}, set(), [out.op]
     while stack:
-        fn = stack.pop()
-        for t in fn.inputs:
+        node = stack.pop()
+        for t in node.inputs:
             if not t.requires_grad or id(t) in found:
                 continue
             if t.op is None or t.op.seq < start:

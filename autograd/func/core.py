@@ -4,9 +4,9 @@ Each call of a transformed function makes its own variables for the arguments it
 differentiates: a new leaf sharing an array's (or a constant Tensor's) data, or, for a
 Tensor that already requires grad (an outer transform's variable, a parameter), an
 ``Identity`` node on it. The node keeps the inner variable apart from the outer one, so
-``grad(lambda x: grad(lambda y: x * y)(x))`` differentiates ``x * y`` in ``y`` alone
-(1, not 2x: the "perturbation confusion" a shared variable would cause), while the
-outer transform still reaches ``x`` through it.
+``grad(lambda x: grad(lambda y: x * y)(x))`` differentiates ``x * y`` in ``y`` alone,
+giving x and then 1 (a shared variable would give 2x and then 2, the "perturbation
+confusion" of naive nesting), while the outer transform still reaches ``x`` through it.
 
 A result keeps its graph only when it depends on something outside the transform that
 requires grad (an argument that did, a parameter captured by ``f``, an outer
