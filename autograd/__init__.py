@@ -15,6 +15,10 @@ from .ops import (Add, BroadcastTo, Cast, Concatenate, Div, Exp, GetItem, Log, M
                   ReLU, Repeat, Reshape, ScatterAdd, Sigmoid, Stack, Sub, Sum, Tanh, Transpose, Where)
 from .tensor import Tensor
 
+# Functional transforms (ag.func.grad, jacobian, ...) and gradient checkpointing (issue 13).
+from . import func
+from .checkpoint import checkpoint
+
 
 def make_dot(*roots, **options):
     """Draw the graph behind ``roots`` as a graphviz.Digraph (see autograd.viz.make_dot)."""
@@ -30,4 +34,5 @@ __all__ = [
     "Add", "Cast", "Sub", "Neg", "Mul", "Div", "Pow", "Exp", "Log", "Sigmoid", "Tanh", "ReLU", "Where", "MatMul",
     "Sum", "Mean", "Max", "Reshape", "Transpose", "BroadcastTo", "GetItem", "ScatterAdd", "Concatenate",
     "Stack", "Repeat",
+    "func", "checkpoint",
 ]

@@ -5,8 +5,9 @@
 The ```python blocks of tutorial.md run top to bottom in one namespace, as one program.
 When the text after a block (up to the next block) shows a figure
 ``![...](figures/NAME.svg)``, the block has set ``graph`` (a make_dot result), which is
-rendered to OUTPUT_DIR/NAME.svg. The README's figure, readme_graph.svg, comes from
-README_SETUP and the two README_LINES, which the README shows. Needs Graphviz's ``dot``.
+rendered to OUTPUT_DIR/NAME.svg, or ``figure`` (a matplotlib Figure: a plot), saved
+there. The README's figure, readme_graph.svg, comes from README_SETUP and the two
+README_LINES, which the README shows. Needs Graphviz's ``dot`` (and matplotlib).
 """
 from __future__ import annotations
 
@@ -49,11 +50,22 @@ def tutorial_graphs(text: str):
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(code, f"tutorial.md, code block {number}", "exec"), namespace)
         graph = namespace.pop("graph", None)
+        figure = namespace.pop("figure", None)  # a matplotlib Figure: a plot instead of a graph
         for name in FIGURE.findall(after):
-            if graph is None:
+            if graph is None and figure is None:
                 raise RuntimeError(f"tutorial.md: code block {number} shows figures/{name}.svg "
-                                   f"but sets no `graph`")
-            yield name, graph
+                                   f"but sets no `graph` (or `figure`)")
+            yield name, graph if graph is not None else figure
+
+
+def save_figure(drawing, path: Path) -> Path:
+    """Render a make_dot graph, or save a matplotlib Figure, to ``path`` (an .svg)."""
+    if hasattr(drawing, "savefig"):
+        import matplotlib
+        with matplotlib.rc_context({"svg.hashsalt": "dagrad", "svg.fonttype": "none"}):
+            drawing.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        return path
+    return Path(drawing.render(path.with_suffix(""), format="svg", cleanup=True))
 
 
 def readme_figure(out_dir: Path) -> Path:
@@ -73,8 +85,8 @@ def main(argv=None) -> list:
     out_dir = Path(argv[0]) if argv else HERE / "figures"
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, graph in tutorial_graphs((HERE / "tutorial.md").read_text()):
-        written.append(Path(graph.render(out_dir / name, format="svg", cleanup=True)))
+    for name, drawing in tutorial_graphs((HERE / "tutorial.md").read_text()):
+        written.append(save_figure(drawing, out_dir / f"{name}.svg"))
     written.append(readme_figure(out_dir))
     for path in written:
         print(path)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from benchmarks import bench_overhead, contenders
+from benchmarks import bench_checkpoint, bench_overhead, contenders
 
 
 @pytest.fixture
@@ -38,3 +38,11 @@ def test_overhead_pieces_run():
     assert all(t > 0 for t in per["dagrad"])
     forward, backward = bench_overhead.mlp_step_dagrad(10)()
     assert forward > 0 and backward > 0
+
+
+def test_checkpoint_benchmark_runs_and_checkpointing_lowers_the_peak():
+    result = bench_checkpoint.measure(blocks=8, layers=2, width=64, batch=256, repeats=1, pause=lambda: None)
+    peak = result["peak_mib"]
+    assert peak["checkpointed"] < 2 / 3 * peak["plain"]  # 4 activations per block kept against 1
+    assert all(result["seconds"][name]["step"] > 0 for name in ("plain", "checkpointed"))
+    assert "of plain" in bench_checkpoint.report(result)

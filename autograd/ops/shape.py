@@ -127,8 +127,11 @@ class ScatterAdd(Function):
 
 
 def _scatter_add(grad, index, shape):
-    """ScatterAdd on an array, or recorded when ``grad`` is a Tensor (create_graph)."""
-    if isinstance(grad, np.ndarray):
+    """ScatterAdd on an array, or recorded when ``grad`` is a Tensor (create_graph).
+
+    A 0-d gradient may come as a NumPy scalar: the engine's sum of two 0-d arrays is one.
+    """
+    if isinstance(grad, (np.ndarray, np.generic)):
         return ScatterAdd(index, shape).forward(grad)
     return ScatterAdd.apply(grad, index=index, shape=shape)
 
