@@ -4,13 +4,15 @@ Note: HIPS autograd is also imported as ``autograd``; install one of the two per
 environment.
 """
 from .anomaly import AnomalyError, detect_anomaly
+from .creation import arange, cat, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .dtypes import get_default_dtype, set_default_dtype
 from .function import Function
-from .functions import (as_tensor, broadcast_to, concatenate, exp, log, matmul, max, mean, relu, repeat,
+from .functions import (as_tensor, broadcast_to, concatenate, exp, log, matmul, max, mean, min, relu, repeat,
                         reshape, sigmoid, stack, sum, tanh, transpose, where)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .gradients import grad
+from .ops import Abs, Clamp, Min, Sqrt
 from .ops import (Add, BroadcastTo, Cast, Concatenate, Div, Exp, GetItem, Log, MatMul, Max, Mean, Mul, Neg, Pow,
                   ReLU, Repeat, Reshape, ScatterAdd, Sigmoid, Stack, Sub, Sum, Tanh, Transpose, Where)
 from .tensor import Tensor
@@ -30,4 +32,7 @@ __all__ = [
     "Add", "Cast", "Sub", "Neg", "Mul", "Div", "Pow", "Exp", "Log", "Sigmoid", "Tanh", "ReLU", "Where", "MatMul",
     "Sum", "Mean", "Max", "Reshape", "Transpose", "BroadcastTo", "GetItem", "ScatterAdd", "Concatenate",
     "Stack", "Repeat",
+    # PyTorch's spellings (torch_methods.py, creation.py)
+    "min", "Abs", "Sqrt", "Clamp", "Min", "tensor", "zeros", "ones", "full", "arange", "randn", "rand",
+    "zeros_like", "ones_like", "cat", "manual_seed",
 ]
