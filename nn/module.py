@@ -66,8 +66,31 @@ def _walk(module: "Module", prefix: str, seen: set) -> Iterator[tuple]:
         return
     seen.add(id(module))
     yield prefix, module
-    for name, child in module.children():
+    for name, child in module.named_children():
         yield from _walk(child, _join(prefix, name), seen)
+
+
+def _device_name(value) -> str | None:
+    """"cpu", "cuda"... for a device (a string or a torch.device), None for anything else (a dtype)."""
+    name = str(value)
+    if type(value).__name__ == "device" or (isinstance(value, str) and name.split(":")[0] in _DEVICES):
+        return name.split(":")[0]
+    return None
+
+
+_DEVICES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "ipu", "hpu", "vulkan")
+
+
+def _floating_dtype(dtype) -> np.dtype:
+    """A NumPy floating dtype from a NumPy dtype, its name, or a torch dtype (``torch.float64``)."""
+    name = str(dtype)
+    try:
+        dtype = np.dtype(name[len("torch."):] if name.startswith("torch.") else dtype)
+    except TypeError:
+        raise TypeError(f"to: expected a floating dtype or a device, got {dtype!r}") from None
+    if dtype.kind != "f":
+        raise TypeError(f"to: parameters hold floating data, got dtype {dtype}")
+    return dtype
 
 
 class Module:
@@ -109,9 +132,13 @@ class Module:
         """This module and every sub-module, depth first, each once."""
         return (module for _, module in self.named_modules())
 
-    def children(self) -> Iterator[tuple]:
-        """(name, module) for the direct sub-modules."""
+    def named_children(self) -> Iterator[tuple]:
+        """(name, module) for the direct sub-modules, in assignment order."""
         return ((name, child) for name, child in self._own() if isinstance(child, Module))
+
+    def children(self) -> Iterator["Module"]:
+        """The direct sub-modules, in assignment order (as PyTorch; ``named_children`` gives names)."""
+        return (child for _, child in self.named_children())
 
     def named_parameters(self) -> Iterator[tuple]:
         """(dotted name, Parameter) for every parameter, each module's own in assignment order."""
@@ -126,11 +153,20 @@ class Module:
         """Every parameter, once each, in a fixed order (see named_parameters)."""
         return (p for _, p in self.named_parameters())
 
-    def register_buffer(self, name: str, value) -> None:
-        """Keep ``value`` (an array) as ``self.<name>``: saved and loaded with the state dict."""
+    def register_buffer(self, name: str, value, persistent: bool = True) -> None:
+        """Keep ``value`` (an array or Tensor, stored as an ndarray) as ``self.<name>``.
+
+        As PyTorch's: a buffer is state that is not a parameter (running statistics),
+        never given to an optimizer, cast by ``to(dtype)`` when floating, and saved and
+        loaded with the state dict unless ``persistent=False``.
+        """
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: the name must be a non-empty string without '.', got {name!r}")
         buffers = vars(self).setdefault("_buffer_names", [])
         if name not in buffers:
             buffers.append(name)
+        if not persistent:
+            vars(self).setdefault("_transient_buffers", []).append(name)
         setattr(self, name, np.asarray(value))
 
     def named_buffers(self) -> Iterator[tuple]:
@@ -155,6 +191,66 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    # ---- PyTorch's habits: dtype, device, flags, apply ----
+    def to(self, *args, dtype=None, device=None) -> "Module":
+        """Cast to a floating ``dtype`` and/or move to ``device``, in place; returns the module.
+
+        ``to(np.float64)``, ``to("float64")``, ``to(torch.float64)``, ``to("cpu")``,
+        ``to("cpu", np.float32)``. dagrad runs on NumPy, so ``"cpu"`` is the only device
+        and any other raises ValueError. See ``double()`` for what is cast.
+        """
+        for arg in args:
+            if _device_name(arg) is None:
+                dtype = arg
+            else:
+                device = arg
+        if device is not None and _device_name(device) != "cpu":
+            raise ValueError(f"{type(self).__name__}.to: dagrad runs on the CPU (NumPy); there is no device "
+                             f"{str(device)!r}")
+        return self if dtype is None else self._cast(_floating_dtype(dtype))
+
+    def float(self) -> "Module":
+        """Cast parameters and floating buffers to float32 in place (see ``double``); returns the module."""
+        return self._cast(np.dtype(np.float32))
+
+    def double(self) -> "Module":
+        """Cast parameters and floating buffers to float64 in place; returns the module.
+
+        Each Parameter stays the same object (its ``data`` and any ``grad`` are replaced),
+        and keeps its memory layout (``nn.Linear``'s column-major weight stays so). Cast
+        before making the optimizer, whose scratch arrays keep the old dtype.
+        """
+        return self._cast(np.dtype(np.float64))
+
+    def _cast(self, dtype: np.dtype) -> "Module":
+        for p in self.parameters():
+            p.data = p.data.astype(dtype, order="K", copy=False)
+            if p.grad is not None:
+                p.grad = Tensor._result(np.asarray(p.grad.data).astype(dtype, order="K", copy=False), None)
+        for module in self.modules():
+            for name in vars(module).get("_buffer_names", ()):
+                value = getattr(module, name)
+                if value.dtype.kind == "f":
+                    setattr(module, name, value.astype(dtype, order="K", copy=False))
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Set ``requires_grad`` on every parameter (False freezes them); returns the module."""
+        for p in self.parameters():
+            p.requires_grad = bool(requires_grad)
+        return self
+
+    def apply(self, fn) -> "Module":
+        """Call ``fn(module)`` on every sub-module, children first, then on this one; returns it.
+
+        As PyTorch's, e.g. ``model.apply(init_weights)`` with a function that checks
+        ``isinstance(module, nn.Linear)``.
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     # ---- state ----
     def _state_arrays(self) -> dict:
         """name -> the live array (parameter data or buffer); PyTorch's order: params, then buffers."""
@@ -164,8 +260,10 @@ class Module:
                 if isinstance(value, Parameter) and id(value) not in seen:
                     seen.add(id(value))
                     arrays[_join(prefix, name)] = value.data
+            transient = vars(module).get("_transient_buffers", ())
             for name in vars(module).get("_buffer_names", ()):
-                arrays[_join(prefix, name)] = getattr(module, name)
+                if name not in transient:
+                    arrays[_join(prefix, name)] = getattr(module, name)
         return arrays
 
     def state_dict(self) -> dict:
@@ -225,7 +323,7 @@ class Module:
         count = self.num_parameters()
         note = f"  # {count:,} parameters" if count else ""
         head = f"{type(self).__name__}({self.extra_repr()}"
-        children = list(self.children())
+        children = list(self.named_children())
         if not children:
             return f"{head}){note}"
         lines = [f"{head}{note}"]
