@@ -186,10 +186,13 @@ class Module:
         """Evaluation mode: ``train(False)``."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Set every parameter's grad to None."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set every parameter's grad to None, or (``set_to_none=False``) to zeros, as PyTorch's."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor._result(np.zeros_like(p.data), None)
 
     # ---- PyTorch's habits: dtype, device, flags, apply ----
     def to(self, *args, dtype=None, device=None) -> "Module":
