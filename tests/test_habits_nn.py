@@ -258,3 +258,19 @@ def test_data_loader_errors():
         nn.data.DataLoader(Pairs(np.ones((3, 2)), np.ones(3)))
     with pytest.raises(ValueError, match="rows"):
         nn.data.DataLoader(np.ones((3, 2)), np.ones(2), 2)
+
+
+def test_the_readmes_pytorch_names_exist():
+    """README: every ``ag.``/``nn.`` name in the list of PyTorch spellings is real."""
+    import re
+    from pathlib import Path
+
+    import autograd as ag
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    listed = readme[readme.index("Also spelled\nas in PyTorch"):readme.index("NumPy-shaped on purpose")]
+    names = re.findall(r"`((?:ag|nn)(?:\.\w+)+)", listed)
+    assert len(names) >= 19
+    for name in names:
+        value = {"ag": ag, "nn": nn}[name.split(".")[0]]
+        for part in name.split(".")[1:]:
+            value = getattr(value, part)
