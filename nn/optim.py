@@ -38,9 +38,11 @@ def _groups(name: str, params, defaults: dict) -> list:
         wrong = [k for k in item if k != "params" and k not in defaults]
         if wrong:
             raise ValueError(f"{name}: a parameter group may set {list(defaults)}, not {wrong}")
-        members = item.get("params", [])
-        members = [p for p in ([members] if isinstance(members, Tensor) else members)
-                   if id(p) not in seen and not seen.add(id(p))]
+        given, members = item.get("params", []), []
+        for p in [given] if isinstance(given, Tensor) else given:
+            if id(p) not in seen:
+                seen.add(id(p))
+                members.append(p)
         groups.append({**defaults, **item, "params": members})
     if not any(group["params"] for group in groups):
         raise ValueError(f"{name}: got an empty parameter list")
