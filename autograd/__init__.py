@@ -4,18 +4,21 @@ Note: HIPS autograd is also imported as ``autograd``; install one of the two per
 environment.
 """
 from .anomaly import AnomalyError, detect_anomaly
-from .creation import arange, cat, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .dtypes import get_default_dtype, set_default_dtype
 from .function import Function
-from .functions import (as_tensor, broadcast_to, concatenate, exp, log, matmul, max, mean, min, relu, repeat,
+from .functions import (as_tensor, broadcast_to, concatenate, exp, log, matmul, max, mean, relu, repeat,
                         reshape, sigmoid, stack, sum, tanh, transpose, where)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .gradients import grad
-from .ops import Abs, Clamp, Min, Sqrt
 from .ops import (Add, BroadcastTo, Cast, Concatenate, Div, Exp, GetItem, Log, MatMul, Max, Mean, Mul, Neg, Pow,
                   ReLU, Repeat, Reshape, ScatterAdd, Sigmoid, Stack, Sub, Sum, Tanh, Transpose, Where)
 from .tensor import Tensor
+
+# PyTorch's spellings (torch_methods.py, creation.py)
+from .creation import arange, cat, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .functions import min
+from .ops import Abs, Clamp, Min, Sqrt
 
 
 def make_dot(*roots, **options):

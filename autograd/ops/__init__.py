@@ -1,9 +1,14 @@
 """Every op of the engine, one class each, forward and gradient rule side by side."""
-from .elementwise import Abs, Add, Clamp, Cast, Div, Exp, Log, Mul, Neg, Pow, ReLU, Sigmoid, Sqrt, Sub, Tanh, Where
+from .elementwise import Add, Cast, Div, Exp, Log, Mul, Neg, Pow, ReLU, Sigmoid, Sub, Tanh, Where
 from .linalg import MatMul
-from .reduce import Max, Mean, Min, Sum
+from .reduce import Max, Mean, Sum
 from .shape import BroadcastTo, Concatenate, GetItem, Repeat, Reshape, ScatterAdd, Stack, Transpose
+
+# ops added for PyTorch's spellings (autograd/torch_methods.py)
+from .elementwise import Abs, Clamp, Sqrt
+from .reduce import Min
 
 __all__ = ["Add", "Cast", "Sub", "Neg", "Mul", "Div", "Pow", "Exp", "Log", "Sigmoid", "Tanh", "ReLU", "Where",
            "MatMul", "Sum", "Mean", "Max", "Reshape", "Transpose", "BroadcastTo", "GetItem",
-           "ScatterAdd", "Concatenate", "Stack", "Repeat", "Abs", "Sqrt", "Clamp", "Min"]
+           "ScatterAdd", "Concatenate", "Stack", "Repeat"]
+__all__ += ["Abs", "Sqrt", "Clamp", "Min"]
