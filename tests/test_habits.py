@@ -64,6 +64,8 @@ HABITS = [
     Case("t", lambda x: x.t(), ((2, 3),), ref=lambda a: a.T),
     Case("t_vector", lambda x: x.t(), ((3,),), ref=lambda a: a),
     Case("clone", lambda x: x.clone() * x, ((2, 3),), ref=lambda a: a * a),
+    Case("numpy_calls", lambda x: np.abs(x) * np.sqrt(x) + np.min(x) + np.clip(x, 0.7, 1.5), ((2, 3),), "p",
+         torch=lambda torch, x: x.abs() * x.sqrt() + x.min() + x.clip(0.7, 1.5)),
 ]
 
 
