@@ -97,7 +97,7 @@ def array_function(func, args, kwargs):
 
     The rest runs on the data and returns plain arrays, outside the graph. That is fine
     for results that carry no gradient (np.allclose, np.argmax, np.zeros_like...), but a
-    floating result computed from a tensor that needs a gradient (np.dot, np.clip...)
+    floating result computed from a tensor that needs a gradient (np.dot, np.sort...)
     would silently cut the graph, so that raises instead.
     """
     rule = _function_rules().get(func)
