@@ -99,6 +99,18 @@ class Optimizer:
         self.params = [p for group in self.param_groups for p in group["params"]]
         self.state = [{} for _ in self.params]
 
+    def add_param_group(self, group: dict) -> None:
+        """Append a parameter group (a dict with "params"; missing hyperparameters take the
+        first group's values), as PyTorch's: for unfreezing layers while fine-tuning."""
+        defaults = {name: self.param_groups[0][name] for name in self.hyperparameters}
+        known = {id(p) for p in self.params}
+        (new,) = _groups(type(self).__name__, [group], defaults)
+        if any(id(p) in known for p in new["params"]):
+            raise ValueError(f"{type(self).__name__}.add_param_group: some parameters are in another group")
+        self.param_groups.append(new)
+        self.params += new["params"]
+        self.state += [{} for _ in new["params"]]
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Set every parameter's grad to None, or (``set_to_none=False``) to zeros, as PyTorch's."""
         for p in self.params:

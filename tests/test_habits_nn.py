@@ -200,6 +200,19 @@ def test_optimizer_state_keeps_the_groups(tmp_path):
         nn.optim.Adam([{"params": [w], "momentum": 0.9}])
 
 
+def test_add_param_group_trains_the_new_parameters_with_their_own_rate():
+    w, b, opt = _sgd_setup()
+    head = nn.Parameter(np.ones(2))
+    opt.add_param_group({"params": [head], "lr": 0.5})
+    assert opt.param_groups[2]["lr"] == 0.5 and opt.param_groups[2]["momentum"] == 0.9
+    head.grad = Tensor(np.ones(2))
+    opt.step()
+    np.testing.assert_allclose(head.data, 0.5)
+    assert nn.optim.StepLR(opt, 1).get_last_lr() == [0.1, 0.01, 0.5]
+    with pytest.raises(ValueError, match="another group"):
+        opt.add_param_group({"params": [w]})
+
+
 def test_optimizer_zero_grad_set_to_none():
     w, b, opt = _sgd_setup()
     w.grad = Tensor(np.ones(3))
