@@ -113,10 +113,10 @@ class LeakyReLU(Module):
 
 
 class Softmax(Module):
-    """exp(x) / sum(exp(x)) along ``axis``."""
+    """exp(x) / sum(exp(x)) along ``axis`` (``dim``, PyTorch's name, also works)."""
 
-    def __init__(self, axis: int = -1):
-        self.axis = axis
+    def __init__(self, axis: int = -1, *, dim: int | None = None):
+        self.axis = axis if dim is None else dim
 
     def forward(self, x) -> Tensor:
         return F.softmax(x, self.axis)

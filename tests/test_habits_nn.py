@@ -118,6 +118,12 @@ def test_register_buffer_as_pytorch():
         module.register_buffer("a.b", np.zeros(1))
 
 
+def test_softmax_layer_takes_dim():
+    x = Tensor(rng.standard_normal((2, 3)))
+    np.testing.assert_array_equal(nn.Softmax(dim=0)(x).data, F.softmax(x, 0).data)
+    assert nn.Softmax(dim=0).axis == 0 and nn.Softmax().axis == -1
+
+
 def test_module_zero_grad_to_zeros():
     net = nn.Linear(2, 1)
     net(Tensor(np.ones((1, 2)))).sum().backward()
