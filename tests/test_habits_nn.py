@@ -121,7 +121,9 @@ def test_register_buffer_as_pytorch():
 def test_softmax_layer_takes_dim():
     x = Tensor(rng.standard_normal((2, 3)))
     np.testing.assert_array_equal(nn.Softmax(dim=0)(x).data, F.softmax(x, 0).data)
-    assert nn.Softmax(dim=0).axis == 0 and nn.Softmax().axis == -1
+    assert nn.Softmax(dim=0).axis == 0 and nn.Softmax().axis == -1 and nn.Softmax(1).axis == 1
+    with pytest.raises(TypeError, match="not both"):
+        nn.Softmax(0, dim=0)
 
 
 def test_module_zero_grad_to_zeros():
