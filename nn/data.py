@@ -90,6 +90,9 @@ class DataLoader:
             batch = range(start, stop) if order is None else order[start:stop]
             if arrays is None:
                 items = [self.dataset[int(i)] for i in batch]
+                if not isinstance(items[0], (tuple, list)):
+                    raise TypeError(f"DataLoader: the dataset's items must be (x, y) tuples, got "
+                                    f"{type(items[0]).__name__}")
                 yield tuple([np.stack([_array(value) for value in column]) for column in zip(*items)])
             elif order is None:
                 yield tuple([a[start:stop] for a in arrays])

@@ -279,6 +279,8 @@ def test_data_loader_errors():
         nn.data.DataLoader(Pairs(np.ones((3, 2)), np.ones(3)))
     with pytest.raises(ValueError, match="rows"):
         nn.data.DataLoader(np.ones((3, 2)), np.ones(2), 2)
+    with pytest.raises(TypeError, match="tuples"):
+        next(iter(nn.data.DataLoader([1.0, 2.0, 3.0], batch_size=2)))   # items that are not pairs
 
 
 def test_the_readmes_pytorch_names_exist():
