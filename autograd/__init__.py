@@ -18,6 +18,10 @@ from .tensor import Tensor
 # Functional transforms (ag.func.grad, jacobian, ...) and gradient checkpointing (issue 13).
 from . import func
 from .checkpoint import checkpoint
+# PyTorch's spellings (torch_methods.py, creation.py)
+from .creation import arange, cat, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .functions import min
+from .ops import Abs, Clamp, Min, Sqrt
 
 
 def make_dot(*roots, **options):
@@ -35,4 +39,7 @@ __all__ = [
     "Sum", "Mean", "Max", "Reshape", "Transpose", "BroadcastTo", "GetItem", "ScatterAdd", "Concatenate",
     "Stack", "Repeat",
     "func", "checkpoint",
+    # PyTorch's spellings (torch_methods.py, creation.py)
+    "min", "Abs", "Sqrt", "Clamp", "Min", "tensor", "zeros", "ones", "full", "arange", "randn", "rand",
+    "zeros_like", "ones_like", "cat", "manual_seed",
 ]

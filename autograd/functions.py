@@ -44,19 +44,30 @@ def matmul(a, b) -> Tensor:
     return linalg.MatMul.apply(a, a._operand(b))
 
 
-def sum(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 (NumPy's name)
-    """Sum over ``axis`` (None: all, int, or tuple)."""
-    return as_tensor(x).sum(axis=axis, keepdims=keepdims)
+def sum(x, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001 (NumPy's name)
+    """Sum over ``axis`` (None: all, int, or tuple; ``dim``/``keepdim`` are PyTorch's names)."""
+    return as_tensor(x).sum(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def mean(x, axis=None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis`` (None: all, int, or tuple)."""
-    return as_tensor(x).mean(axis=axis, keepdims=keepdims)
+def mean(x, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    """Mean over ``axis`` (None: all, int, or tuple; ``dim``/``keepdim`` are PyTorch's names)."""
+    return as_tensor(x).mean(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def max(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Maximum over ``axis``; the gradient is split evenly between tied maxima."""
-    return as_tensor(x).max(axis=axis, keepdims=keepdims)
+def max(x, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):  # noqa: A001
+    """Maximum over ``axis``; the gradient is split evenly between tied maxima.
+
+    ``dim=`` gives PyTorch's ``(values, indices)`` pair, as ``Tensor.max``.
+    """
+    return as_tensor(x).max(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def min(x, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):  # noqa: A001
+    """Minimum over ``axis``; the gradient is split evenly between tied minima.
+
+    ``dim=`` gives PyTorch's ``(values, indices)`` pair, as ``Tensor.min``.
+    """
+    return as_tensor(x).min(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
 def reshape(x, shape) -> Tensor:
@@ -98,5 +109,5 @@ def where(condition, a, b) -> Tensor:
     return ew.Where.apply(like._operand(a), like._operand(b), condition=condition)
 
 
-__all__ = ["as_tensor", "exp", "log", "sigmoid", "tanh", "relu", "matmul", "sum", "mean", "max",
+__all__ = ["as_tensor", "exp", "log", "sigmoid", "tanh", "relu", "matmul", "sum", "mean", "max", "min",
            "reshape", "transpose", "repeat", "broadcast_to", "concatenate", "stack", "where"]

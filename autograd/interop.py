@@ -41,6 +41,8 @@ _UFUNCS = {
     np.exp: _unary("exp"),
     np.log: _unary("log"),
     np.tanh: _unary("tanh"),
+    np.absolute: _unary("abs"),
+    np.sqrt: _unary("sqrt"),
 }
 _FUNCTIONS = {}  # np.where -> functions.where, ...: filled on first use (functions imports the ops)
 
@@ -53,6 +55,7 @@ def _function_rules() -> dict:
             np.mean: functions.mean, np.max: functions.max, np.reshape: functions.reshape,
             np.transpose: functions.transpose, np.repeat: functions.repeat,
             np.concatenate: functions.concatenate, np.stack: functions.stack, np.matmul: functions.matmul,
+            np.min: functions.min, np.clip: lambda a, a_min=None, a_max=None: a.clip(a_min, a_max),
         })
     return _FUNCTIONS
 
@@ -94,7 +97,7 @@ def array_function(func, args, kwargs):
 
     The rest runs on the data and returns plain arrays, outside the graph. That is fine
     for results that carry no gradient (np.allclose, np.argmax, np.zeros_like...), but a
-    floating result computed from a tensor that needs a gradient (np.dot, np.clip...)
+    floating result computed from a tensor that needs a gradient (np.dot, np.sort...)
     would silently cut the graph, so that raises instead.
     """
     rule = _function_rules().get(func)

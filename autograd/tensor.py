@@ -4,14 +4,16 @@ from __future__ import annotations
 import numpy as np
 
 from .dtypes import as_float_array, is_python_scalar
+from .torch_methods import TorchMethods
 
 
-class Tensor:
+class Tensor(TorchMethods):
     """A floating ndarray that records the ops applied to it, for reverse-mode gradients.
 
     ``data`` is anything ``np.asarray`` takes: floating arrays keep their dtype, the rest
     becomes the default dtype (float32). ``op`` is the node that made this tensor (None
-    for leaves); ``grad`` is filled by ``backward()``.
+    for leaves); ``grad`` is filled by ``backward()``. PyTorch's method names (``view``,
+    ``unsqueeze``, ``clamp``, ``argmax``...) come from ``TorchMethods`` (torch_methods.py).
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "op", "__weakref__")
@@ -234,19 +236,31 @@ class Tensor:
         return ew.ReLU.apply(self)
 
     # ---- reductions ----
-    def sum(self, axis=None, keepdims: bool = False):
-        """Sum over ``axis`` (None: all); the gradient is broadcast back."""
-        axis = reduce.normalize_axis(axis, self.data.shape, "Sum")
+    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        """Sum over ``axis`` (None: all); the gradient is broadcast back.
+
+        ``dim`` and ``keepdim`` are PyTorch's names for ``axis`` and ``keepdims`` (not both).
+        """
+        axis, keepdims = reduce.axes("Sum", self.data.shape, axis, keepdims, dim, keepdim)
         return reduce.Sum.apply(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims: bool = False):
-        """Mean over ``axis`` (None: all); the gradient is broadcast back, divided by the count."""
-        axis = reduce.normalize_axis(axis, self.data.shape, "Mean")
+    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        """Mean over ``axis`` (None: all); the gradient is broadcast back, divided by the count.
+
+        ``dim`` and ``keepdim`` are PyTorch's names for ``axis`` and ``keepdims`` (not both).
+        """
+        axis, keepdims = reduce.axes("Mean", self.data.shape, axis, keepdims, dim, keepdim)
         return reduce.Mean.apply(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims: bool = False):
-        """Maximum over ``axis`` (None: all); the gradient goes to the maxima, shared among ties."""
-        axis = reduce.normalize_axis(axis, self.data.shape, "Max")
+    def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        """Maximum over ``axis`` (None: all); the gradient goes to the maxima, shared among ties.
+
+        With ``dim=`` (PyTorch's spelling) the result is PyTorch's ``(values, indices)``
+        pair, the gradient going to the indexed elements; see ``TorchMethods.min``.
+        """
+        axis, keepdims = reduce.axes("Max", self.data.shape, axis, keepdims, dim, keepdim)
+        if dim is not None:
+            return self._values_indices("max", np.argmax, axis, keepdims)
         return reduce.Max.apply(self, axis=axis, keepdims=keepdims)
 
     # ---- shape ----

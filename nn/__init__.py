@@ -13,8 +13,14 @@ from .layers import (MLP, BatchNorm1d, Dropout, LeakyReLU, Linear, ReLU, Sequent
 from .module import LoadResult, Module, Parameter, StateDictError
 from .viz import make_dot
 
+# PyTorch's spellings: containers, loss modules, nn.utils
+from . import utils
+from .containers import ModuleDict, ModuleList
+from .loss_modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+
 __all__ = [
     "Module", "Parameter", "StateDictError", "LoadResult", "Linear", "Sigmoid", "ReLU", "Tanh", "LeakyReLU",
     "Softmax", "Dropout", "BatchNorm1d", "Sequential", "MLP", "save", "load", "save_state", "load_state",
     "CheckpointError", "make_dot", "manual_seed", "functional", "optim", "init", "data", "datasets",
+    "utils", "ModuleList", "ModuleDict", "CrossEntropyLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
 ]

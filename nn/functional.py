@@ -11,7 +11,7 @@ import numpy as np
 
 from autograd import Tensor, as_tensor
 from autograd.ops.elementwise import ReLU, Sigmoid, Tanh
-from autograd.ops.nn import Linear, LeakyReLU, LogSoftmax, Softmax
+from autograd.ops.nn import Linear, LeakyReLU
 
 from . import init
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
@@ -66,14 +66,14 @@ def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     return LeakyReLU.apply(_tensor(x), negative_slope=float(negative_slope))
 
 
-def softmax(x, axis: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``, stable (one node)."""
-    return Softmax.apply(_tensor(x), axis=axis)
+def softmax(x, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis`` (default -1; ``dim`` is PyTorch's name), stable (one node)."""
+    return _tensor(x).softmax(axis, dim=dim)
 
 
-def log_softmax(x, axis: int = -1) -> Tensor:
-    """log(softmax(x)) along ``axis`` by log-sum-exp, stable (one node)."""
-    return LogSoftmax.apply(_tensor(x), axis=axis)
+def log_softmax(x, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """log(softmax(x)) along ``axis`` (default -1; or ``dim``) by log-sum-exp, stable (one node)."""
+    return _tensor(x).log_softmax(axis, dim=dim)
 
 
 def dropout(x, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:

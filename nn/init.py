@@ -1,8 +1,9 @@
 """Weight initialisers, PyTorch's formulas, filling ``t.data`` in place (dtype kept).
 
 Each takes ``rng`` (a ``numpy.random.Generator``) for a reproducible run; without it the
-module's default generator is used, which ``nn.manual_seed(s)`` reseeds. Dropout draws
-its masks from the same default generator.
+default generator is used (the engine's, in ``autograd/random.py``), which
+``nn.manual_seed(s)`` and ``ag.manual_seed(s)`` reseed. Dropout draws its masks from the
+same default generator, and so do ``ag.randn`` and ``ag.rand``.
 """
 from __future__ import annotations
 
@@ -11,19 +12,7 @@ import math
 import numpy as np
 
 from autograd import Tensor
-
-_generator = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> None:
-    """Reseed the default generator used by the initialisers and dropout when rng is None."""
-    global _generator
-    _generator = np.random.default_rng(seed)
-
-
-def default_rng() -> np.random.Generator:
-    """The generator used when no ``rng`` is given (reseeded by ``manual_seed``)."""
-    return _generator
+from autograd.random import default_rng, manual_seed  # the engine's generator, shared with ag.randn
 
 
 def _fill(t, values):
@@ -60,12 +49,12 @@ def fans(t: Tensor | np.ndarray) -> tuple[int, int]:
 
 def normal_(t: Tensor | np.ndarray, std: float = 1.0, mean: float = 0.0, rng: np.random.Generator | None = None):
     """Fill with N(mean, std**2) draws."""
-    return _fill(t, (rng or _generator).normal(mean, std, t.shape))
+    return _fill(t, (rng or default_rng()).normal(mean, std, t.shape))
 
 
 def uniform_(t: Tensor | np.ndarray, a: float = 0.0, b: float = 1.0, rng: np.random.Generator | None = None):
     """Fill with U(a, b) draws."""
-    return _fill(t, (rng or _generator).uniform(a, b, t.shape))
+    return _fill(t, (rng or default_rng()).uniform(a, b, t.shape))
 
 
 def zeros_(t: Tensor | np.ndarray, rng: np.random.Generator | None = None):

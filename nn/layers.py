@@ -8,6 +8,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
+from autograd.ops.reduce import torch_spelling
 
 from . import functional as F
 from . import init as initializers
@@ -113,10 +114,11 @@ class LeakyReLU(Module):
 
 
 class Softmax(Module):
-    """exp(x) / sum(exp(x)) along ``axis``."""
+    """exp(x) / sum(exp(x)) along ``axis`` (``dim``, PyTorch's name, also works)."""
 
-    def __init__(self, axis: int = -1):
-        self.axis = axis
+    def __init__(self, axis: int | None = None, *, dim: int | None = None):
+        axis = torch_spelling("Softmax", axis, False, dim, None)[0]
+        self.axis = -1 if axis is None else axis
 
     def forward(self, x) -> Tensor:
         return F.softmax(x, self.axis)

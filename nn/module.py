@@ -14,6 +14,8 @@ import numpy as np
 from autograd import Tensor
 from autograd.grad_mode import STATE
 
+from .torch_methods import ModuleTorchMethods
+
 
 class Parameter(Tensor):
     """A Tensor that requires grad and that modules list among their parameters."""
@@ -66,16 +68,18 @@ def _walk(module: "Module", prefix: str, seen: set) -> Iterator[tuple]:
         return
     seen.add(id(module))
     yield prefix, module
-    for name, child in module.children():
+    for name, child in module.named_children():
         yield from _walk(child, _join(prefix, name), seen)
 
 
-class Module:
+class Module(ModuleTorchMethods):
     """Base class of layers and models: subclass, assign Parameters and Modules, define forward.
 
     ``model(x)`` runs ``forward(x)``. ``training`` is True until ``eval()``. Arrays that
     are state but not parameters (e.g. running statistics) are registered with
-    ``register_buffer``: saved in the state dict, never given to an optimizer.
+    ``register_buffer``: saved in the state dict, never given to an optimizer. PyTorch's
+    ``to``, ``float``, ``double``, ``requires_grad_`` and ``apply`` come from
+    ``ModuleTorchMethods`` (nn/torch_methods.py).
     """
 
     training: bool = True
@@ -109,9 +113,13 @@ class Module:
         """This module and every sub-module, depth first, each once."""
         return (module for _, module in self.named_modules())
 
-    def children(self) -> Iterator[tuple]:
-        """(name, module) for the direct sub-modules."""
+    def named_children(self) -> Iterator[tuple]:
+        """(name, module) for the direct sub-modules, in assignment order."""
         return ((name, child) for name, child in self._own() if isinstance(child, Module))
+
+    def children(self) -> Iterator["Module"]:
+        """The direct sub-modules, in assignment order (as PyTorch; ``named_children`` gives names)."""
+        return (child for _, child in self.named_children())
 
     def named_parameters(self) -> Iterator[tuple]:
         """(dotted name, Parameter) for every parameter, each module's own in assignment order."""
@@ -126,11 +134,20 @@ class Module:
         """Every parameter, once each, in a fixed order (see named_parameters)."""
         return (p for _, p in self.named_parameters())
 
-    def register_buffer(self, name: str, value) -> None:
-        """Keep ``value`` (an array) as ``self.<name>``: saved and loaded with the state dict."""
+    def register_buffer(self, name: str, value, persistent: bool = True) -> None:
+        """Keep ``value`` (an array or Tensor, stored as an ndarray) as ``self.<name>``.
+
+        As PyTorch's: a buffer is state that is not a parameter (running statistics),
+        never given to an optimizer, cast by ``to(dtype)`` when floating, and saved and
+        loaded with the state dict unless ``persistent=False``.
+        """
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: the name must be a non-empty string without '.', got {name!r}")
         buffers = vars(self).setdefault("_buffer_names", [])
         if name not in buffers:
             buffers.append(name)
+        if not persistent:
+            vars(self).setdefault("_transient_buffers", []).append(name)
         setattr(self, name, np.asarray(value))
 
     def named_buffers(self) -> Iterator[tuple]:
@@ -150,10 +167,13 @@ class Module:
         """Evaluation mode: ``train(False)``."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Set every parameter's grad to None."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set every parameter's grad to None, or (``set_to_none=False``) to zeros, as PyTorch's."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor._result(np.zeros_like(p.data), None)
 
     # ---- state ----
     def _state_arrays(self) -> dict:
@@ -164,8 +184,10 @@ class Module:
                 if isinstance(value, Parameter) and id(value) not in seen:
                     seen.add(id(value))
                     arrays[_join(prefix, name)] = value.data
+            transient = vars(module).get("_transient_buffers", ())
             for name in vars(module).get("_buffer_names", ()):
-                arrays[_join(prefix, name)] = getattr(module, name)
+                if name not in transient:
+                    arrays[_join(prefix, name)] = getattr(module, name)
         return arrays
 
     def state_dict(self) -> dict:
@@ -225,7 +247,7 @@ class Module:
         count = self.num_parameters()
         note = f"  # {count:,} parameters" if count else ""
         head = f"{type(self).__name__}({self.extra_repr()}"
-        children = list(self.children())
+        children = list(self.named_children())
         if not children:
             return f"{head}){note}"
         lines = [f"{head}{note}"]

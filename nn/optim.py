@@ -6,11 +6,12 @@ are importable from here too.
 Each optimizer is an ``update_one`` of a few lines that changes one parameter's array
 in place. Its state (momentum buffers, Adam's moments) is keyed by the parameter's
 position. ``params`` may also be PyTorch-style groups, ``[{"params": weights,
-"weight_decay": 1e-4}, {"params": biases}]``, whose entries override any
-hyperparameter but ``lr`` for their parameters. Scratch arrays are allocated once per
-parameter, on the first step, so a step allocates nothing the size of a weight.
-``p.grad.data`` is never written to (it may be shared); parameters without a gradient
-are skipped. ``lr`` is a plain attribute: schedules change it between steps.
+"weight_decay": 1e-4}, {"params": biases, "lr": 0.01}]``, whose entries override any
+hyperparameter for their parameters. ``opt.param_groups`` is PyTorch's list of group
+dicts: schedules and users set ``group["lr"]`` between steps (``opt.lr = x`` sets it in
+every group). Scratch arrays are allocated once per parameter, on the first step, so a
+step allocates nothing the size of a weight. ``p.grad.data`` is never written to (it
+may be shared); parameters without a gradient are skipped.
 """
 from __future__ import annotations
 
@@ -24,24 +25,28 @@ from autograd import Tensor
 from .schedules import CosineAnnealingLR, LRScheduler, OneCycleLR, StepLR
 
 
-def _parameters(name: str, params, allowed: tuple) -> tuple[list, list]:
-    """The parameters (each once) and their hyperparameter overrides, from Tensors or groups."""
-    tensors, overrides, seen = [], [], set()
-    for item in [params] if isinstance(params, Tensor) else list(params):
-        group, extra = (item.get("params", []), {k: v for k, v in item.items() if k != "params"}) \
-            if isinstance(item, dict) else ([item], {})
-        wrong = [k for k in extra if k == "lr" or k not in allowed]
+def _groups(name: str, params, defaults: dict) -> list:
+    """PyTorch's ``param_groups`` from Tensors or group dicts: each group's parameters (each once
+    over all groups) and every hyperparameter, its own entry or the default."""
+    groups, seen = [], set()
+    items = [params] if isinstance(params, Tensor) else list(params)
+    if items and not isinstance(items[0], dict):
+        items = [{"params": items}]
+    for item in items:
+        if not isinstance(item, dict):
+            raise TypeError(f"{name}: give Tensors or parameter groups (dicts), not a mix of both")
+        wrong = [k for k in item if k != "params" and k not in defaults]
         if wrong:
-            raise ValueError(f"{name}: a parameter group may set {[a for a in allowed if a != 'lr']}, "
-                             f"not {wrong} (lr is one for all: schedules change it)")
-        for p in [group] if isinstance(group, Tensor) else group:
+            raise ValueError(f"{name}: a parameter group may set {list(defaults)}, not {wrong}")
+        given, members = item.get("params", []), []
+        for p in [given] if isinstance(given, Tensor) else given:
             if id(p) not in seen:
                 seen.add(id(p))
-                tensors.append(p)
-                overrides.append(extra)
-    if not tensors:
+                members.append(p)
+        groups.append({**defaults, **item, "params": members})
+    if not any(group["params"] for group in groups):
         raise ValueError(f"{name}: got an empty parameter list")
-    return tensors, overrides
+    return groups
 
 
 def _scratch(state: dict, key: str, like: np.ndarray) -> np.ndarray:
@@ -52,53 +57,104 @@ def _scratch(state: dict, key: str, like: np.ndarray) -> np.ndarray:
     return array
 
 
-class Optimizer:
-    """Base: keeps the parameters, their state by position, and the step loop.
+class _Hyperparameter:
+    """``opt.lr`` (and each other hyperparameter): the first group's value to read; setting it
+    sets every group's, as ``opt.lr = ...`` did before there were per-group rates."""
 
-    Subclasses list their hyperparameters in ``hyperparameters`` (attributes, saved with
-    the state) and define ``update_one(w, g, state, h)`` with ``h`` those
-    hyperparameters for that parameter (a dict: the attributes, overridden by its group).
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, opt, owner=None):
+        return self if opt is None else opt.param_groups[0][self.name]
+
+    def __set__(self, opt, value) -> None:
+        for group in opt.param_groups:
+            group[self.name] = value
+
+
+class Optimizer:
+    """Base: keeps the parameter groups, the state by position, and the step loop.
+
+    Subclasses list their hyperparameters in ``hyperparameters``, pass their values to
+    ``__init__`` as ``defaults``, and define ``update_one(w, g, state, h)`` with ``h``
+    the parameter's group (a dict holding every hyperparameter). ``param_groups`` is
+    PyTorch's: a list of dicts with "params" and every hyperparameter; a step reads
+    them, so editing ``group["lr"]`` changes the next step. ``opt.lr``, ``opt.momentum``...
+    read the first group and set every group.
     """
 
     hyperparameters: tuple = ("lr",)
 
-    def __init__(self, params: Iterable, lr: float):
-        if lr < 0:
-            raise ValueError(f"{type(self).__name__}: lr must be >= 0, got {lr}")
-        self.params, self.overrides = _parameters(type(self).__name__, params, self.hyperparameters)
-        self.lr = lr
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in cls.hyperparameters:  # opt.<name> reads and writes the groups (see _Hyperparameter)
+            if not isinstance(cls.__dict__.get(name), _Hyperparameter):
+                setattr(cls, name, _Hyperparameter(name))
+
+    def __init__(self, params: Iterable, defaults: dict):
+        name = type(self).__name__
+        self.param_groups = _groups(name, params, defaults)
+        if any(group["lr"] < 0 for group in self.param_groups):
+            raise ValueError(f"{name}: lr must be >= 0, got {[group['lr'] for group in self.param_groups]}")
+        self.params = [p for group in self.param_groups for p in group["params"]]
         self.state = [{} for _ in self.params]
 
-    def zero_grad(self) -> None:
-        """Set every parameter's grad to None."""
+    def add_param_group(self, group: dict) -> None:
+        """Append a parameter group (a dict with "params"; missing hyperparameters take the
+        first group's values), as PyTorch's: for unfreezing layers while fine-tuning."""
+        defaults = {name: self.param_groups[0][name] for name in self.hyperparameters}
+        known = {id(p) for p in self.params}
+        (new,) = _groups(type(self).__name__, [group], defaults)
+        if any(id(p) in known for p in new["params"]):
+            raise ValueError(f"{type(self).__name__}.add_param_group: some parameters are in another group")
+        self.param_groups.append(new)
+        self.params += new["params"]
+        self.state += [{} for _ in new["params"]]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set every parameter's grad to None, or (``set_to_none=False``) to zeros, as PyTorch's."""
         for p in self.params:
-            p.grad = None
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad = Tensor._result(np.zeros_like(p.data), None)   # a fresh array: grads may be shared
 
     def step(self) -> None:
-        """Update every parameter that has a gradient, in place."""
-        h = {name: getattr(self, name) for name in self.hyperparameters}
-        for p, state, extra in zip(self.params, self.state, self.overrides):
-            if p.grad is not None:
-                self.update_one(p.data, p.grad.data, state, {**h, **extra} if extra else h)
+        """Update every parameter that has a gradient, in place, with its group's hyperparameters."""
+        states = iter(self.state)
+        for group in self.param_groups:
+            for p, state in zip(group["params"], states):
+                if p.grad is not None:
+                    self.update_one(p.data, p.grad.data, state, group)
 
     def update_one(self, w: np.ndarray, g: np.ndarray, state: dict, h: dict) -> None:
         """Update one parameter's array ``w`` in place from its gradient ``g`` (never written)."""
         raise NotImplementedError
 
     def state_dict(self) -> dict:
-        """Hyperparameters and per-parameter state (copies), saveable with ``nn.save``."""
+        """Hyperparameters (the first group's at the top, every group's under "param_groups"),
+        and per-parameter state (copies), saveable with ``nn.save``."""
         return {"type": type(self).__name__,
                 **{name: getattr(self, name) for name in self.hyperparameters},
+                "param_groups": {str(i): {name: group[name] for name in self.hyperparameters}
+                                 for i, group in enumerate(self.param_groups)},
                 "state": {str(i): {k: np.array(v, copy=True) for k, v in s.items() if not k.startswith("_")}
                           for i, s in enumerate(self.state)}}
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore from ``state_dict()`` (or its saved form); checks everything before changing anything."""
+        """Restore from ``state_dict()`` (or its saved form); checks everything before changing anything.
+
+        A state saved before optimizers had ``param_groups`` sets every group's hyperparameters.
+        """
         name = str(state.get("type", type(self).__name__))
         if name != type(self).__name__:
             raise ValueError(f"{type(self).__name__}.load_state_dict: the state is from a {name}")
         per_param = state.get("state", {})
-        problems = [f"missing hyperparameter {h!r}" for h in self.hyperparameters if h not in state]
+        groups = state.get("param_groups") or {str(i): state for i in range(len(self.param_groups))}
+        problems = sorted({f"missing hyperparameter {h!r}" for g in groups.values() for h in self.hyperparameters
+                           if h not in g})
+        if len(groups) != len(self.param_groups):
+            problems.append(f"{len(groups)} parameter groups in the state, {len(self.param_groups)} here")
         problems += [f"state for parameter {k}, but there are {len(self.params)} parameters"
                      for k in per_param if not 0 <= int(k) < len(self.params)]
         for key, entries in per_param.items():
@@ -110,8 +166,9 @@ class Optimizer:
         if problems:
             raise ValueError(f"{type(self).__name__}.load_state_dict: nothing was loaded, because:\n  "
                              + "\n  ".join(problems))
-        for h in self.hyperparameters:
-            setattr(self, h, _like(getattr(self, h), state[h]))
+        for i, group in enumerate(self.param_groups):
+            for h in self.hyperparameters:
+                group[h] = _like(group[h], groups[str(i)][h])
         self.state = [{} for _ in self.params]
         for key, entries in per_param.items():
             dtype = self.params[int(key)].dtype
@@ -146,7 +203,6 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable, lr: float, momentum: float = 0.0, weight_decay: float = 0.0, *,
                  nesterov: bool = False):
-        super().__init__(params, lr)
         if momentum < 0 or weight_decay < 0:
             raise ValueError("SGD: momentum and weight_decay must be >= 0")
         if not isinstance(nesterov, (bool, np.bool_)):
@@ -154,7 +210,7 @@ class SGD(Optimizer):
         nesterov = bool(nesterov)
         if nesterov and momentum <= 0:
             raise ValueError("SGD: nesterov needs momentum > 0")
-        self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
+        super().__init__(params, dict(lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay))
 
     def update_one(self, w, g, state, h):
         lr, momentum, decay = h["lr"], h["momentum"], h["weight_decay"]
@@ -197,10 +253,10 @@ class Adam(Optimizer):
 
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):
-        super().__init__(params, lr)
         if not all(0.0 <= b < 1.0 for b in betas) or eps < 0 or weight_decay < 0:
             raise ValueError(f"{type(self).__name__}: need 0 <= betas < 1, eps >= 0, weight_decay >= 0")
-        self.betas, self.eps, self.weight_decay = tuple(float(b) for b in betas), eps, weight_decay
+        super().__init__(params, dict(lr=lr, betas=tuple(float(b) for b in betas), eps=eps,
+                                      weight_decay=weight_decay))
 
     def update_one(self, w, g, state, h):
         (beta1, beta2), lr, decay = h["betas"], h["lr"], h["weight_decay"]

@@ -1,38 +1,46 @@
 """Learning-rate schedules: StepLR, CosineAnnealingLR, OneCycleLR (PyTorch's formulas).
 
-A schedule sets ``optimizer.lr`` when made (step 0) and at each ``step()``. StepLR and
-CosineAnnealingLR are usually stepped once per epoch, OneCycleLR once per batch.
+A schedule sets ``group["lr"]`` in each of ``optimizer.param_groups`` when made (step 0)
+and at each ``step()``, from that group's starting rate, as PyTorch's schedules do.
+StepLR and CosineAnnealingLR are usually stepped once per epoch, OneCycleLR once per batch.
 """
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 class LRScheduler:
-    """Base: ``lr_at(step)`` gives the learning rate after ``step`` calls to ``step()``."""
+    """Base: ``lr_at(step, base_lr)`` gives a group's learning rate after ``step`` calls to ``step()``."""
 
     def __init__(self, optimizer):
         self.optimizer = optimizer
-        self.base_lr = float(optimizer.lr)
+        self.base_lrs = [float(group["lr"]) for group in optimizer.param_groups]
         self.last_epoch = 0
-        self.last_lr = self._apply()
+        self._apply()
 
-    def lr_at(self, step: int) -> float:
-        """The learning rate after ``step`` steps (step 0: when the schedule is made)."""
+    def lr_at(self, step: int, base_lr: float | None = None) -> float:
+        """The learning rate after ``step`` steps (step 0: when the schedule is made) of a group that
+        started at ``base_lr`` (default: the first group's)."""
         raise NotImplementedError
 
-    def _apply(self) -> float:
-        self.last_lr = self.optimizer.lr = float(self.lr_at(self.last_epoch))
-        return self.last_lr
+    def _base(self, base_lr: float | None) -> float:
+        return self.base_lrs[0] if base_lr is None else base_lr
+
+    def _apply(self) -> None:
+        self.last_lr = [float(self.lr_at(self.last_epoch, base)) for base in self.base_lrs]
+        for group, lr in zip(self.optimizer.param_groups, self.last_lr):
+            group["lr"] = lr
 
     def step(self) -> None:
-        """Advance one step (epoch or batch) and set the optimizer's lr."""
+        """Advance one step (epoch or batch) and set each group's lr."""
         self.last_epoch += 1
         self._apply()
 
-    def get_last_lr(self) -> float:
-        """The learning rate set by the last ``step()`` (a float: there are no parameter groups)."""
-        return self.last_lr
+    def get_last_lr(self) -> list:
+        """The learning rates set by the last ``step()``, one per parameter group (a list, as PyTorch)."""
+        return list(self.last_lr)
 
     def state_dict(self) -> dict:
         """Every attribute but the optimizer."""
@@ -42,7 +50,9 @@ class LRScheduler:
         """Restore the attributes saved by ``state_dict()`` (numbers may come back as 0-d arrays)."""
         for key, current in self.state_dict().items():
             if key in state:
-                setattr(self, key, type(current)(state[key]))
+                value = state[key]
+                setattr(self, key, [float(v) for v in np.atleast_1d(value)] if isinstance(current, list)
+                        else type(current)(value))
 
 
 class StepLR(LRScheduler):
@@ -52,8 +62,8 @@ class StepLR(LRScheduler):
         self.step_size, self.gamma = int(step_size), float(gamma)
         super().__init__(optimizer)
 
-    def lr_at(self, step: int) -> float:
-        return self.base_lr * self.gamma ** (step // self.step_size)
+    def lr_at(self, step: int, base_lr: float | None = None) -> float:
+        return self._base(base_lr) * self.gamma ** (step // self.step_size)
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -63,8 +73,8 @@ class CosineAnnealingLR(LRScheduler):
         self.T_max, self.eta_min = int(T_max), float(eta_min)
         super().__init__(optimizer)
 
-    def lr_at(self, step: int) -> float:
-        return self.eta_min + (self.base_lr - self.eta_min) * (1.0 + math.cos(math.pi * step / self.T_max)) / 2.0
+    def lr_at(self, step: int, base_lr: float | None = None) -> float:
+        return self.eta_min + (self._base(base_lr) - self.eta_min) * (1.0 + math.cos(math.pi * step / self.T_max)) / 2.0
 
 
 def _cosine(start: float, end: float, fraction: float) -> float:
@@ -78,7 +88,8 @@ class OneCycleLR(LRScheduler):
     The same rates as PyTorch's OneCycleLR with anneal_strategy="cos" and
     three_phase=False (note its default pct_start is 0.3; ours is 0.25). The momentum is
     not cycled. Step it once per batch; ``total_steps`` may be given as
-    ``epochs * steps_per_epoch``.
+    ``epochs * steps_per_epoch``. Every parameter group follows the same rates (one
+    ``max_lr``, where PyTorch also takes a list).
     """
 
     def __init__(self, optimizer, max_lr: float, total_steps: int | None = None, pct_start: float = 0.25,
@@ -96,7 +107,7 @@ class OneCycleLR(LRScheduler):
         self.min_lr = self.initial_lr / final_div_factor
         super().__init__(optimizer)
 
-    def lr_at(self, step: int) -> float:
+    def lr_at(self, step: int, base_lr: float | None = None) -> float:
         if step > self.total_steps:
             raise ValueError(f"OneCycleLR: stepped {step} times, but total_steps is {self.total_steps}")
         warmup_end = self.pct_start * self.total_steps - 1.0

@@ -189,7 +189,7 @@ def test_resuming_from_a_checkpoint_gives_the_same_next_steps(tmp_path, optimize
 
     model2, opt2, schedule2 = make()
     nn.load({"model": model2, "optimizer": opt2, "schedule": schedule2}, path)
-    assert opt2.lr == pytest.approx(schedule2.get_last_lr())
+    assert [opt2.lr] == pytest.approx(schedule2.get_last_lr())
     _train(model2, opt2, schedule2, 3, np.random.default_rng(6))
     for (name, a), b in zip(model.state_dict().items(), model2.state_dict().values()):
         np.testing.assert_array_equal(a, b, err_msg=name)

@@ -129,7 +129,7 @@ def test_learning_rates_of_a_run_match(name, options, torch_only):
         topt.step()
         schedule.step()
         tschedule.step()
-        ours.append(schedule.get_last_lr())
+        ours.append(schedule.get_last_lr()[0])
         theirs.append(tschedule.get_last_lr()[0])
     np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-12)
 

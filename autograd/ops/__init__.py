@@ -4,6 +4,11 @@ from .linalg import MatMul
 from .reduce import Max, Mean, Sum
 from .shape import BroadcastTo, Concatenate, GetItem, Repeat, Reshape, ScatterAdd, Stack, Transpose
 
+# ops added for PyTorch's spellings (autograd/torch_methods.py)
+from .elementwise import Abs, Clamp, Sqrt
+from .reduce import Min
+
 __all__ = ["Add", "Cast", "Sub", "Neg", "Mul", "Div", "Pow", "Exp", "Log", "Sigmoid", "Tanh", "ReLU", "Where",
            "MatMul", "Sum", "Mean", "Max", "Reshape", "Transpose", "BroadcastTo", "GetItem",
            "ScatterAdd", "Concatenate", "Stack", "Repeat"]
+__all__ += ["Abs", "Sqrt", "Clamp", "Min"]

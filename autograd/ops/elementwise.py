@@ -248,3 +248,53 @@ class Cast(Function):
     def backward(self, grad):
         (dtype,) = self.saved
         return grad.astype(dtype)
+
+
+class Abs(Function):
+    """|a|.   d/da = sign(a), taken as 0 at a = 0 (PyTorch's subgradient)"""
+
+    def forward(self, a):
+        self.save(np.sign(a))
+        return np.abs(a)
+
+    def backward(self, grad):
+        (sign,) = self.saved
+        return grad * sign
+
+
+class Sqrt(Function):
+    """sqrt(a).   d/da = 1 / (2 sqrt(a)), from the output (inf at a = 0, as PyTorch)"""
+
+    def forward(self, a):
+        out = np.sqrt(a)
+        self.save(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad / (2.0 * out)
+
+
+class Clamp(Function):
+    """min(max(a, low), high), either bound may be None.
+
+    d/da = 1 where low <= a <= high (bounds included, as PyTorch), else 0.
+    """
+
+    def __init__(self, low=None, high=None):
+        self.low = low
+        self.high = high
+
+    def forward(self, a):
+        inside = np.ones(a.shape, dtype=bool)
+        if self.low is not None:
+            inside &= a >= self.low
+        if self.high is not None:
+            inside &= a <= self.high
+        self.save(inside.astype(a.dtype))
+        out = a if self.low is None else np.maximum(a, np.asarray(self.low, dtype=a.dtype))
+        return out if self.high is None else np.minimum(out, np.asarray(self.high, dtype=a.dtype))
+
+    def backward(self, grad):
+        (inside,) = self.saved
+        return grad * inside

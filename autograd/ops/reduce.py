@@ -1,4 +1,4 @@
-"""Reductions: Sum, Mean, Max over an axis, a tuple of axes, or everything."""
+"""Reductions: Sum, Mean, Max, Min over an axis, a tuple of axes, or everything."""
 from __future__ import annotations
 
 import math
@@ -26,6 +26,30 @@ def normalize_axis(axis, shape: tuple, op: str = "reduce"):
             raise axis_error(op, a, shape)
         normalized.append(int(a) % max(ndim, 1))
     return tuple(sorted(normalized))
+
+
+def torch_spelling(op: str, axis, keepdims, dim, keepdim) -> tuple:
+    """(axis, keepdims) from NumPy's ``axis``/``keepdims`` or PyTorch's ``dim``/``keepdim``.
+
+    Either spelling, never both: ``axis`` with ``dim``, or ``keepdims=True`` with
+    ``keepdim``, raises TypeError naming ``op``.
+    """
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: give axis (NumPy's name) or dim (PyTorch's), not both")
+        axis = dim
+    if keepdim is not None:
+        if keepdims:
+            raise TypeError(f"{op}: give keepdims (NumPy's name) or keepdim (PyTorch's), not both")
+        keepdims = keepdim
+    return axis, bool(keepdims)
+
+
+def axes(op: str, shape: tuple, axis, keepdims, dim=None, keepdim=None) -> tuple:
+    """(normalized axis, keepdims) for a reduction named ``op``, from either spelling."""
+    if dim is not None or keepdim is not None:
+        axis, keepdims = torch_spelling(op, axis, keepdims, dim, keepdim)
+    return normalize_axis(axis, shape, op), keepdims
 
 
 def _kept_shape(shape: tuple, axis) -> tuple:
@@ -79,7 +103,10 @@ class Mean(Function):
 
 
 class Max(Function):
-    """max(a, axis).   d/da = 1 at the maximum; k tied maxima share it evenly (1/k each)"""
+    """max(a, axis).   d/da = 1 at the maximum; k tied maxima share it evenly (1/k each, as PyTorch's
+    ``amax`` and its ``max()`` without ``dim``)"""
+
+    extremum, word = staticmethod(np.max), "maximum"
 
     def __init__(self, axis=None, keepdims=False):
         self.axis = axis
@@ -87,10 +114,10 @@ class Max(Function):
 
     def forward(self, a):
         try:
-            out = np.max(a, axis=self.axis, keepdims=True)
+            out = self.extremum(a, axis=self.axis, keepdims=True)
         except ValueError:   # NumPy's "zero-size array to reduction operation maximum..."
             over = "" if self.axis is None else f" over axes {self.axis}"
-            raise ValueError(f"Max: cannot take the maximum{over} of an empty tensor "
+            raise ValueError(f"{type(self).__name__}: cannot take the {self.word}{over} of an empty tensor "
                              f"of shape {a.shape}") from None
         share = (a == out).astype(a.dtype)
         share /= share.sum(axis=self.axis, keepdims=True)  # 1/k at each of k tied maxima, in a's dtype
@@ -102,3 +129,9 @@ class Max(Function):
         if not self.keepdims:
             grad = grad.reshape(_kept_shape(share.shape, self.axis))
         return grad * share
+
+
+class Min(Max):
+    """min(a, axis).   d/da = 1 at the minimum; k tied minima share it evenly (1/k each)"""
+
+    extremum, word = staticmethod(np.min), "minimum"
