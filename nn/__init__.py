@@ -6,6 +6,7 @@
     loss = F.cross_entropy(model(Tensor(X_batch)), y_batch)
 """
 from . import data, datasets, functional, init, optim
+from . import callbacks  # Keras-style training: model.compile/fit, nn.callbacks.EarlyStopping, ...
 from .checkpoint import CheckpointError, load, load_state, save, save_state
 from .init import manual_seed
 from .layers import (MLP, BatchNorm1d, Dropout, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax,
@@ -17,4 +18,5 @@ __all__ = [
     "Module", "Parameter", "StateDictError", "LoadResult", "Linear", "Sigmoid", "ReLU", "Tanh", "LeakyReLU",
     "Softmax", "Dropout", "BatchNorm1d", "Sequential", "MLP", "save", "load", "save_state", "load_state",
     "CheckpointError", "make_dot", "manual_seed", "functional", "optim", "init", "data", "datasets",
+    "callbacks",
 ]

@@ -1,0 +1,373 @@
+"""model.fit, evaluate, predict: the tutorial's training loop, written once.
+
+``fit`` is the loop a learner writes by hand (see docs/tutorial.md), with the chores
+around it: checks before anything trains, validation each epoch, callbacks, a progress
+bar, and Ctrl-C. Its heart is ``train_one_epoch``:
+
+    for X_batch, y_batch in batches:          # nn.data.DataLoader, shuffled each epoch
+        outputs = model(Tensor(X_batch))      # forward: records the graph
+        loss = loss_fn(outputs, y_batch)      # the loss node at its end
+        optimizer.zero_grad()
+        loss.backward()                       # every parameter's gradient
+        optimizer.step()                      # update the weights in place
+        schedule.step()                       # the learning rate for the next batch (if any)
+
+Seeding: with an integer ``seed``, epoch e shuffles with a generator made from (seed, e)
+and dropout draws its masks from another one made from (seed, e), so an epoch is the same
+whether the earlier epochs ran in this process or were loaded from a checkpoint
+(nn's default generator is put back after each epoch). A NumPy Generator or RandomState
+as ``seed`` is used as it is, one stream for the whole run (as the textbook shares one
+between its weights and its shuffling): runs repeat, but a resumed run does not continue
+that stream. ``seed=None``: fresh shuffles, dropout from nn's default generator. A Dropout
+layer given its own ``rng`` always uses it.
+"""
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+import time
+import types
+
+import numpy as np
+
+from autograd import Tensor, no_grad
+
+from . import init
+from .callbacks import Callback, History
+from .data import DataLoader
+
+EVAL_BATCH_SIZE = 1024  # evaluate/predict record no graph, so larger batches than training's are cheap
+
+
+def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None, validation_split: float = 0.0,
+        shuffle: bool = True, schedule=None, callbacks=(), verbose: int = 1, seed=None, initial_epoch: int = 0,
+        *, drop_last: bool = False, validation_batch_size: int | None = None) -> History:
+    """Train ``model`` on (X, y) for epochs ``initial_epoch`` .. ``epochs - 1``; return the History.
+
+    Everything is checked before the first step. ``validation_split`` takes the last
+    fraction of the rows (before shuffling), as Keras. ``schedule`` (made on
+    ``model.optimizer``) steps once per batch. ``verbose``: 0 silent, 1 a tqdm bar per
+    epoch (when tqdm is installed) and one line per epoch, 2 the lines only.
+    ``drop_last`` skips a final short batch. Ctrl-C stops after the current batch and
+    returns the History of the finished epochs, the weights left as they are.
+    """
+    compiled, optimizer = _compiled(model, "fit")
+    X, y = _arrays("fit", X, y)
+    _check_numbers(epochs, batch_size, initial_epoch, verbose, seed)
+    (X, y), validation = _split(X, y, validation_data, validation_split)
+    y = _targets("fit", model, X, y)
+    if validation is not None:
+        validation = (validation[0], _targets("fit (validation data)", model, *validation))
+    shared_rng = hasattr(seed, "permutation")
+    batches = DataLoader(X, y, batch_size, shuffle=shuffle, seed=seed if shared_rng else None, drop_last=drop_last)
+    if len(batches) == 0:
+        raise ValueError(f"fit: drop_last leaves no batch: {len(X)} rows, batch_size {batch_size}")
+    _check_schedule(schedule, optimizer, (epochs - initial_epoch) * len(batches))
+    history = History()
+    callbacks = _callbacks(callbacks) + [history]
+    names = ["loss"] + [name for name, _ in compiled.metrics]
+    if validation is not None:
+        names += ["val_" + name for name in names]
+    params = dict(epochs=epochs, steps=len(batches), verbose=verbose, schedule=schedule,
+                  validation=validation is not None, metrics=names)
+    for callback in callbacks:
+        callback.set_model(model)
+        callback.set_params(params)
+    model.stop_training, model.history = False, history
+    batch_callbacks = [c for c in callbacks if _overrides(c, "on_batch_begin") or _overrides(c, "on_batch_end")]
+    say = print if verbose else (lambda *_: None)
+    run = types.SimpleNamespace(epoch=initial_epoch, batch=0, interrupted=False)
+    logs = {}
+    with _modes_kept(model), _ctrl_c_stops_after_the_batch(model, run):
+        try:
+            for callback in callbacks:
+                callback.on_train_begin({})
+            for epoch in range(initial_epoch, epochs):
+                run.epoch = epoch
+                for callback in callbacks:
+                    callback.on_epoch_begin(epoch, {})
+                if seed is not None and not shared_rng:
+                    batches.rng = np.random.default_rng([seed, epoch])
+                start = time.perf_counter()
+                with _dropout_generator(None if seed is None or shared_rng else np.random.default_rng([seed, epoch, 1])):
+                    logs = train_one_epoch(model, compiled, optimizer, schedule, _bar(batches, epoch, epochs, verbose),
+                                           batch_callbacks, run)
+                seconds = time.perf_counter() - start
+                if run.interrupted:
+                    break
+                if validation is not None:
+                    measured = _evaluate(model, compiled, *validation, validation_batch_size or EVAL_BATCH_SIZE)
+                    logs.update(("val_" + name, value) for name, value in measured.items())
+                logs["seconds"] = seconds
+                for callback in callbacks[:-1]:
+                    callback.on_epoch_end(epoch, logs)
+                say(epoch_line(epoch, epochs, logs))
+                callbacks[-1].on_epoch_end(epoch, logs)   # the History, after the others could add to logs
+                if model.stop_training:
+                    break
+        except KeyboardInterrupt:
+            run.interrupted = True
+        if run.interrupted:
+            history.interrupted = True
+            logs = {**logs, "interrupted": True}
+            print(f"fit: interrupted in epoch {run.epoch + 1}/{epochs} after {run.batch} of {len(batches)} batches; "
+                  f"the weights are as they were then (nothing restored); the History has the "
+                  f"{len(history.epoch)} finished epochs", file=sys.stderr, flush=True)
+        for callback in callbacks:
+            callback.on_train_end(logs)
+    return history
+
+
+def train_one_epoch(model, compiled, optimizer, schedule, batches, batch_callbacks, run) -> dict:
+    """One pass over the batches, the tutorial's loop; returns the epoch's mean loss and metrics."""
+    model.train()
+    means = _Means(compiled)
+    loss_fn = compiled.loss
+    try:
+        for batch, (X_batch, y_batch) in enumerate(batches):
+            for callback in batch_callbacks:
+                callback.on_batch_begin(batch, {})
+            outputs = model(Tensor(X_batch))
+            loss = loss_fn(outputs, y_batch)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if schedule is not None:
+                schedule.step()
+            run.batch = batch + 1
+            value = means.add(loss.item(), outputs.data, y_batch)
+            for callback in batch_callbacks:
+                callback.on_batch_end(batch, {"loss": value})
+            if model.stop_training:   # set by a callback, or by Ctrl-C
+                break
+    finally:
+        if hasattr(batches, "close"):   # the progress bar
+            batches.close()
+    return means.logs()
+
+
+class _Means:
+    """The running loss and metrics of an epoch, each batch weighted by its size."""
+
+    def __init__(self, compiled):
+        self.metrics = compiled.metrics
+        self.count, self.loss, self.sums = 0, 0.0, [0.0] * len(self.metrics)
+
+    def add(self, loss: float, outputs: np.ndarray, y: np.ndarray) -> float:
+        size = len(y)
+        self.count += size
+        self.loss += loss * size
+        for i, (_, metric) in enumerate(self.metrics):
+            self.sums[i] += metric(outputs, y) * size
+        return loss
+
+    def logs(self) -> dict:
+        count = max(self.count, 1)
+        return {"loss": self.loss / count, **{name: total / count for (name, _), total in zip(self.metrics, self.sums)}}
+
+
+def evaluate(model, X, y, batch_size: int | None = None) -> dict:
+    """The compiled loss and metrics on (X, y), in eval mode and without a graph."""
+    compiled, _ = _compiled(model, "evaluate")
+    X, y = _arrays("evaluate", X, y)
+    return _evaluate(model, compiled, X, _targets("evaluate", model, X, y), batch_size or EVAL_BATCH_SIZE)
+
+
+def _evaluate(model, compiled, X, y, batch_size: int) -> dict:
+    means = _Means(compiled)
+    with _modes_kept(model), no_grad():
+        model.eval()
+        for start in range(0, len(X), batch_size):
+            outputs = model(Tensor(X[start:start + batch_size]))
+            labels = y[start:start + batch_size]
+            means.add(compiled.loss(outputs, labels).item(), outputs.data, labels)
+    return means.logs()
+
+
+def predict(model, X, batch_size: int | None = None) -> np.ndarray:
+    """The model's outputs for X as one ndarray, in batches, in eval mode, without a graph."""
+    X = X.data if isinstance(X, Tensor) else np.asarray(X)
+    batch_size = batch_size or EVAL_BATCH_SIZE
+    if batch_size < 1:
+        raise ValueError(f"predict: batch_size must be >= 1, got {batch_size}")
+    with _modes_kept(model), no_grad():
+        model.eval()
+        return np.concatenate([model(Tensor(X[i:i + batch_size])).data for i in range(0, len(X), batch_size)])
+
+
+# ---- what the loop shows ----
+def _bar(batches, epoch: int, epochs: int, verbose: int):
+    """The batches behind a tqdm bar on stderr (verbose=1 and tqdm installed), as examples/mnist.py."""
+    if verbose != 1:
+        return batches
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return batches
+    width = len(str(epochs))
+    return tqdm(batches, desc=f"epoch {epoch + 1:>{width}}/{epochs}", leave=False, unit="batch",
+                file=sys.stderr, mininterval=0.25)
+
+
+def epoch_line(epoch: int, epochs: int, logs: dict) -> str:
+    """'03/10 | loss: 0.2345 | accuracy: 0.9312 | val_loss: ... | 1.23 s'."""
+    width = len(str(epochs))
+    parts = [f"{epoch + 1:0{width}d}/{epochs}"]
+    parts += [f"{name}: {value:.4f}" if isinstance(value, float) else f"{name}: {value}"
+              for name, value in logs.items() if name != "seconds"]
+    return " | ".join(parts + [f"{logs.get('seconds', 0.0):.2f} s"])
+
+
+# ---- modes, generators, Ctrl-C ----
+@contextlib.contextmanager
+def _modes_kept(model):
+    """Put every module's train/eval mode back as it was."""
+    modes = [(module, module.training) for module in model.modules()]
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.training = training
+
+
+@contextlib.contextmanager
+def _dropout_generator(rng):
+    """Dropout (and anything else using nn's default generator) draws from ``rng`` meanwhile."""
+    if rng is None:
+        yield
+        return
+    previous = init._generator   # noqa: SLF001 (nn.init's default generator; put back below)
+    init._generator = rng
+    try:
+        yield
+    finally:
+        init._generator = previous
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops_after_the_batch(model, run):
+    """A first Ctrl-C lets the current batch finish, then stops; a second one interrupts at once.
+
+    Only in the main thread and when nobody else handles SIGINT; otherwise the
+    KeyboardInterrupt is caught where it lands, which fit also handles.
+    """
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+
+    def stop_after_the_batch(signum, frame):
+        if run.interrupted:
+            raise KeyboardInterrupt
+        run.interrupted = model.stop_training = True
+
+    previous = signal.signal(signal.SIGINT, stop_after_the_batch)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# ---- checks, all before the first step ----
+def _compiled(model, where: str):
+    compiled = getattr(model, "compiled", None)
+    if compiled is None:
+        raise RuntimeError(f"{where}: call model.compile(optimizer, loss, metrics) first")
+    return compiled, model.optimizer
+
+
+def _arrays(where: str, X, y) -> tuple:
+    X = X.data if isinstance(X, Tensor) else np.asarray(X)
+    y = y.data if isinstance(y, Tensor) else np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"{where}: X and y must be arrays with one row per example, got shapes {X.shape}, {y.shape}")
+    if len(X) != len(y):
+        raise ValueError(f"{where}: X has {len(X)} rows but y has {len(y)}")
+    if len(X) == 0:
+        raise ValueError(f"{where}: X and y are empty")
+    return X, y
+
+
+def _is_whole(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_numbers(epochs, batch_size, initial_epoch, verbose, seed) -> None:
+    if not _is_whole(epochs) or epochs < 1:
+        raise ValueError(f"fit: epochs must be a whole number >= 1, got {epochs!r}")
+    if not _is_whole(batch_size) or batch_size < 1:
+        raise ValueError(f"fit: batch_size must be a whole number >= 1, got {batch_size!r}")
+    if not _is_whole(initial_epoch) or not 0 <= initial_epoch < epochs:
+        raise ValueError(f"fit: initial_epoch must be in [0, epochs={epochs}), got {initial_epoch!r} "
+                         f"(epochs is the last epoch's number, as in Keras, not a count to add)")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
+    if not (seed is None or hasattr(seed, "permutation") or (_is_whole(seed) and seed >= 0)):
+        raise ValueError(f"fit: seed must be None, an int >= 0, or a NumPy Generator/RandomState, got {seed!r}")
+
+
+def _split(X, y, validation_data, validation_split) -> tuple:
+    """((X, y), validation pair or None), the validation rows the last ones for a split."""
+    if validation_data is not None and validation_split:
+        raise ValueError("fit: give validation_data or validation_split, not both")
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("fit: validation_data must be a pair (X_val, y_val)")
+        return (X, y), _arrays("fit (validation_data)", *validation_data)
+    if not validation_split:
+        return (X, y), None
+    if not 0.0 < validation_split < 1.0:
+        raise ValueError(f"fit: validation_split must be in (0, 1), got {validation_split}")
+    split = int(len(X) * (1.0 - validation_split))
+    if not 0 < split < len(X):
+        raise ValueError(f"fit: validation_split={validation_split} of {len(X)} rows leaves no training "
+                         f"or no validation rows")
+    return (X[:split], y[:split]), (X[split:], y[split:])
+
+
+def _targets(where: str, model, X, y) -> np.ndarray:
+    """y checked against one forward pass on X's first row: the model takes X, labels fit the outputs.
+
+    y of shape (N,) against outputs of one column becomes (N, 1), as Keras does; integer
+    labels (N,) against outputs of C columns must be class indices in [0, C).
+    """
+    with _modes_kept(model), no_grad():
+        model.eval()
+        try:
+            probe = model(Tensor(X[:1])).data
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"{where}: the model cannot take X of shape {X.shape}: {error}") from error
+    if probe.ndim == 2 and probe.shape[1] == 1 and y.ndim == 1:
+        return y.reshape(-1, 1)
+    if probe.ndim == 2 and probe.shape[1] > 1 and y.ndim == 1 and y.dtype.kind in "iu":
+        low, high = int(y.min()), int(y.max())
+        if low < 0 or high >= probe.shape[1]:
+            raise ValueError(f"{where}: labels must be class indices in [0, {probe.shape[1]}) for outputs of "
+                             f"{probe.shape[1]} columns, got values from {low} to {high}")
+    return y
+
+
+def _check_schedule(schedule, optimizer, steps: int) -> None:
+    if schedule is None:
+        return
+    if getattr(schedule, "optimizer", None) is not optimizer:
+        raise ValueError("fit: the schedule must be made on the compiled optimizer, model.optimizer")
+    last = getattr(schedule, "last_epoch", 0) + steps
+    try:
+        schedule.lr_at(last)
+    except ValueError as error:
+        raise ValueError(f"fit: the schedule cannot take this fit's {steps} steps (one per batch): {error}") from None
+
+
+def _callbacks(callbacks) -> list:
+    callbacks = list(callbacks or ())
+    wrong = [type(c).__name__ for c in callbacks if not isinstance(c, Callback)]
+    if wrong:
+        raise TypeError(f"fit: callbacks must be nn.callbacks.Callback instances, got {wrong}")
+    return callbacks
+
+
+def _overrides(callback, hook: str) -> bool:
+    return getattr(type(callback), hook) is not getattr(Callback, hook)
