@@ -85,7 +85,7 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
             for callback in callbacks:
                 callback.on_train_begin({})
             for epoch in range(initial_epoch, epochs):
-                run.epoch = epoch
+                run.epoch, run.batch = epoch, 0
                 for callback in callbacks:
                     callback.on_epoch_begin(epoch, {})
                 if seed is not None and not shared_rng:
