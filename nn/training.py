@@ -56,12 +56,13 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
     compiled, optimizer = _compiled(model, "fit")
     X, y = _arrays("fit", X, y)
     _check_numbers(epochs, batch_size, initial_epoch, verbose, seed)
+    validation_batch_size = _batch_size("fit (validation_batch_size)", validation_batch_size)
     (X, y), validation = _split(X, y, validation_data, validation_split)
     y = _targets("fit", model, X, y)
     if validation is not None:
         validation = (validation[0], _targets("fit (validation data)", model, *validation))
-    shared_rng = hasattr(seed, "permutation")
-    batches = DataLoader(X, y, batch_size, shuffle=shuffle, seed=seed if shared_rng else None, drop_last=drop_last)
+    shared = seed if hasattr(seed, "permutation") else None   # a Generator or RandomState: its own stream
+    batches = DataLoader(X, y, batch_size, shuffle=shuffle, seed=shared, drop_last=drop_last)
     if len(batches) == 0:
         raise ValueError(f"fit: drop_last leaves no batch: {len(X)} rows, batch_size {batch_size}")
     _check_schedule(schedule, optimizer, (epochs - initial_epoch) * len(batches))
@@ -88,17 +89,18 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
                 run.epoch, run.batch = epoch, 0
                 for callback in callbacks:
                     callback.on_epoch_begin(epoch, {})
-                if seed is not None and not shared_rng:
-                    batches.rng = np.random.default_rng([seed, epoch])
+                shuffling, masks = _epoch_generators(seed, epoch)
+                if shuffling is not None:
+                    batches.rng = shuffling
                 start = time.perf_counter()
-                with _dropout_generator(None if seed is None or shared_rng else np.random.default_rng([seed, epoch, 1])):
+                with _dropout_generator(masks):
                     logs = train_one_epoch(model, compiled, optimizer, schedule, _bar(batches, epoch, epochs, verbose),
                                            batch_callbacks, run)
                 seconds = time.perf_counter() - start
                 if run.interrupted:
                     break
                 if validation is not None:
-                    measured = _evaluate(model, compiled, *validation, validation_batch_size or EVAL_BATCH_SIZE)
+                    measured = _evaluate(model, compiled, *validation, validation_batch_size)
                     logs.update(("val_" + name, value) for name, value in measured.items())
                 logs["seconds"] = seconds
                 for callback in callbacks[:-1]:
@@ -109,14 +111,14 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
                     break
         except KeyboardInterrupt:
             run.interrupted = True
-        if run.interrupted:
-            history.interrupted = True
-            logs = {**logs, "interrupted": True}
-            print(f"fit: interrupted in epoch {run.epoch + 1}/{epochs} after {run.batch} of {len(batches)} batches; "
-                  f"the weights are as they were then (nothing restored); the History has the "
-                  f"{len(history.epoch)} finished epochs", file=sys.stderr, flush=True)
-        for callback in callbacks:
-            callback.on_train_end(logs)
+    if run.interrupted:
+        history.interrupted = True
+        logs = {**logs, "interrupted": True}
+        print(f"fit: interrupted in epoch {run.epoch + 1}/{epochs} after {run.batch} of {len(batches)} batches; "
+              f"the weights are as they were then (nothing restored); the History has the "
+              f"{len(history.epoch)} finished epochs", file=sys.stderr, flush=True)
+    for callback in callbacks:
+        callback.on_train_end(logs)
     return history
 
 
@@ -172,7 +174,7 @@ def evaluate(model, X, y, batch_size: int | None = None) -> dict:
     """The compiled loss and metrics on (X, y), in eval mode and without a graph."""
     compiled, _ = _compiled(model, "evaluate")
     X, y = _arrays("evaluate", X, y)
-    return _evaluate(model, compiled, X, _targets("evaluate", model, X, y), batch_size or EVAL_BATCH_SIZE)
+    return _evaluate(model, compiled, X, _targets("evaluate", model, X, y), _batch_size("evaluate", batch_size))
 
 
 def _evaluate(model, compiled, X, y, batch_size: int) -> dict:
@@ -189,9 +191,9 @@ def _evaluate(model, compiled, X, y, batch_size: int) -> dict:
 def predict(model, X, batch_size: int | None = None) -> np.ndarray:
     """The model's outputs for X as one ndarray, in batches, in eval mode, without a graph."""
     X = X.data if isinstance(X, Tensor) else np.asarray(X)
-    batch_size = batch_size or EVAL_BATCH_SIZE
-    if batch_size < 1:
-        raise ValueError(f"predict: batch_size must be >= 1, got {batch_size}")
+    if X.ndim == 0 or len(X) == 0:
+        raise ValueError(f"predict: X must have at least one row, got shape {X.shape}")
+    batch_size = _batch_size("predict", batch_size)
     with _modes_kept(model), no_grad():
         model.eval()
         return np.concatenate([model(Tensor(X[i:i + batch_size])).data for i in range(0, len(X), batch_size)])
@@ -230,6 +232,13 @@ def _modes_kept(model):
     finally:
         for module, training in modes:
             module.training = training
+
+
+def _epoch_generators(seed, epoch: int) -> tuple:
+    """The (shuffling, dropout) generators of ``epoch`` for an int seed; (None, None) for the others."""
+    if seed is None or hasattr(seed, "permutation"):
+        return None, None
+    return np.random.default_rng([seed, epoch]), np.random.default_rng([seed, epoch, 1])
 
 
 @contextlib.contextmanager
@@ -288,6 +297,14 @@ def _arrays(where: str, X, y) -> tuple:
     if len(X) == 0:
         raise ValueError(f"{where}: X and y are empty")
     return X, y
+
+
+def _batch_size(where: str, batch_size) -> int:
+    if batch_size is None:
+        return EVAL_BATCH_SIZE
+    if not _is_whole(batch_size) or batch_size < 1:
+        raise ValueError(f"{where}: batch_size must be a whole number >= 1, got {batch_size!r}")
+    return int(batch_size)
 
 
 def _is_whole(value) -> bool:

@@ -48,7 +48,8 @@ def test_every_loss_name_trains_on_fitting_outputs(name):
 @pytest.mark.parametrize("what, args, message", [
     ("loss", dict(loss="hinge"), "unknown loss 'hinge'; use one of ['binary_cross_entropy'"),
     ("loss", dict(loss=None), "give a loss"),
-    ("optimizer", dict(optimizer="rmsprop", loss="mse"), "unknown optimizer 'rmsprop'; use one of ['adam', 'adamw', 'sgd']"),
+    ("optimizer", dict(optimizer="rmsprop", loss="mse"),
+     "unknown optimizer 'rmsprop'; use one of ['adam', 'adamw', 'sgd']"),
     ("metric", dict(loss="mse", metrics=["f1"]), "unknown metric 'f1'; use 'accuracy'"),
     ("metric", dict(loss="mse", metrics=["accuracy", "acc", "accuracy"]), "must be unique"),
     ("lr", dict(loss="mse", optimizer={"name": "sgd", "lr": 0.1}, lr=0.2), "lr is given twice"),
@@ -173,11 +174,16 @@ def test_the_modes_are_put_back():
     assert isinstance(first, np.ndarray) and first.shape == (120, 3)
 
 
-def test_predict_records_no_graph():
+def test_predict_records_no_graph_and_checks_its_batch_size():
     model = mlp()
     out = model.predict(Tensor(X3[:5]))
     assert isinstance(out, np.ndarray)
     np.testing.assert_allclose(out, model(Tensor(X3[:5])).data)
+    with pytest.raises(ValueError, match="predict: batch_size must be a whole number >= 1, got 0"):
+        model.predict(X3, batch_size=0)
+    model.compile("sgd", "cross_entropy")
+    with pytest.raises(ValueError, match="evaluate: batch_size must be"):
+        model.evaluate(X3, Y3, batch_size=-1)
 
 
 # ---- schedule and seeds ----
@@ -329,4 +335,5 @@ def test_one_epoch_on_10000_mnist_images_learns_the_digits():
     history = model.fit(X[:10000], labels[:10000], epochs=1, batch_size=100,
                         validation_data=(X[10000:], labels[10000:12000]), verbose=0, seed=0)
     assert history.history["val_accuracy"][0] > 0.88
-    assert model.evaluate(X[10000:], labels[10000:12000])["accuracy"] == pytest.approx(history.history["val_accuracy"][0])
+    final = model.evaluate(X[10000:], labels[10000:12000])
+    assert final["accuracy"] == pytest.approx(history.history["val_accuracy"][0])
