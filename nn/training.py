@@ -52,19 +52,17 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
     epoch (when tqdm is installed) and one line per epoch, 2 the lines only.
     ``drop_last`` skips a final short batch. Ctrl-C stops after the current batch and
     returns the History of the finished epochs, the weights left as they are.
+
+    One forward pass on X's first row (eval mode, no graph) checks the data against the
+    model before any step: y of shape (N,) against one output column becomes (N, 1), as
+    Keras does, and integer labels (N,) against C >= 2 output columns are class indices
+    that must lie in [0, C). The printed seconds, and ``logs["seconds"]``, time the
+    training pass alone.
     """
     compiled, optimizer = _compiled(model, "fit")
-    X, y = _arrays("fit", X, y)
     _check_numbers(epochs, batch_size, initial_epoch, verbose, seed)
     validation_batch_size = _batch_size("fit (validation_batch_size)", validation_batch_size)
-    (X, y), validation = _split(X, y, validation_data, validation_split)
-    y = _targets("fit", model, X, y)
-    if validation is not None:
-        validation = (validation[0], _targets("fit (validation data)", model, *validation))
-    shared = seed if hasattr(seed, "permutation") else None   # a Generator or RandomState: its own stream
-    batches = DataLoader(X, y, batch_size, shuffle=shuffle, seed=shared, drop_last=drop_last)
-    if len(batches) == 0:
-        raise ValueError(f"fit: drop_last leaves no batch: {len(X)} rows, batch_size {batch_size}")
+    batches, validation = _data(model, X, y, batch_size, validation_data, validation_split, shuffle, seed, drop_last)
     _check_schedule(schedule, optimizer, (epochs - initial_epoch) * len(batches))
     history = History()
     callbacks = _callbacks(callbacks) + [history]
@@ -111,9 +109,9 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
                     break
         except KeyboardInterrupt:
             run.interrupted = True
-    if run.interrupted:
+    if run.interrupted:   # on_train_end sees the last finished epoch's logs
         history.interrupted = True
-        logs = {**logs, "interrupted": True}
+        logs = {**{name: values[-1] for name, values in history.history.items()}, "interrupted": True}
         print(f"fit: interrupted in epoch {run.epoch + 1}/{epochs} after {run.batch} of {len(batches)} batches; "
               f"the weights are as they were then (nothing restored); the History has the "
               f"{len(history.epoch)} finished epochs", file=sys.stderr, flush=True)
@@ -323,6 +321,20 @@ def _check_numbers(epochs, batch_size, initial_epoch, verbose, seed) -> None:
         raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
     if not (seed is None or hasattr(seed, "permutation") or (_is_whole(seed) and seed >= 0)):
         raise ValueError(f"fit: seed must be None, an int >= 0, or a NumPy Generator/RandomState, got {seed!r}")
+
+
+def _data(model, X, y, batch_size, validation_data, validation_split, shuffle, seed, drop_last) -> tuple:
+    """The training batches (a DataLoader) and the validation pair (or None), checked."""
+    X, y = _arrays("fit", X, y)
+    (X, y), validation = _split(X, y, validation_data, validation_split)
+    y = _targets("fit", model, X, y)
+    if validation is not None:
+        validation = (validation[0], _targets("fit (validation data)", model, *validation))
+    shared = seed if hasattr(seed, "permutation") else None   # a Generator or RandomState: its own stream
+    batches = DataLoader(X, y, batch_size, shuffle=shuffle, seed=shared, drop_last=drop_last)
+    if len(batches) == 0:
+        raise ValueError(f"fit: drop_last leaves no batch: {len(X)} rows, batch_size {batch_size}")
+    return batches, validation
 
 
 def _split(X, y, validation_data, validation_split) -> tuple:
