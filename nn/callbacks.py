@@ -29,17 +29,30 @@ class Callback:
     params: dict = {}
 
     def set_model(self, model) -> None:
+        """Called by fit: ``self.model`` is the model being trained."""
         self.model = model
 
     def set_params(self, params: dict) -> None:
+        """Called by fit: ``self.params`` (epochs, steps, verbose, schedule, validation, metrics)."""
         self.params = params
 
-    def on_train_begin(self, logs: dict | None = None) -> None: ...
-    def on_train_end(self, logs: dict | None = None) -> None: ...     # logs["interrupted"] after Ctrl-C
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
-    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
-    def on_batch_end(self, batch: int, logs: dict | None = None) -> None: ...   # logs["loss"]: this batch's
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Before the first epoch."""
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        """After the last epoch (the last epoch's logs; ``logs["interrupted"]`` after Ctrl-C)."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Before epoch ``epoch`` (from 0)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """After the epoch's training pass and validation; ``logs`` may be added to."""
+
+    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        """Before batch ``batch`` (from 0 in each epoch)."""
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        """After the batch's step; ``logs["loss"]`` is this batch's loss."""
 
 
 class History(Callback):
@@ -114,11 +127,13 @@ class _Monitor(Callback):
         self.best = math.inf if mode == "min" else -math.inf
 
     def on_train_begin(self, logs=None):
+        """Fail at once when the monitored quantity needs validation data that fit does not have."""
         if self.monitor.startswith("val_") and not self.params.get("validation", True):
             raise ValueError(f"{type(self).__name__} monitors {self.monitor!r}, but fit has no validation "
                              f"data: give validation_data= or validation_split=, or monitor 'loss'")
 
     def value(self, logs: dict) -> float:
+        """The monitored number in an epoch's logs (ValueError naming the logs when absent)."""
         if self.monitor not in (logs or {}):
             raise ValueError(f"{type(self).__name__}: no {self.monitor!r} in the epoch's logs "
                              f"(they have {sorted(logs or {})})")
@@ -250,10 +265,12 @@ class CSVLogger(_Logger):
     """The epochs' logs as CSV (``append=True`` keeps the rows already in the file)."""
 
     def read(self) -> list:
+        """The rows already in the file."""
         with open(self.path, newline="") as file:
             return list(csv.DictReader(file))
 
     def format(self) -> str:
+        """The whole file's text."""
         columns = list(dict.fromkeys(key for row in self.rows for key in row))
         out = io.StringIO()
         writer = csv.DictWriter(out, columns, lineterminator="\n")
@@ -266,10 +283,12 @@ class JSONLogger(_Logger):
     """The epochs' logs as a JSON list of objects (``append=True`` keeps those already in the file)."""
 
     def read(self) -> list:
+        """The entries already in the file."""
         with open(self.path) as file:
             return json.load(file)
 
     def format(self) -> str:
+        """The whole file's text."""
         return json.dumps(self.rows, indent=1, default=float) + "\n"
 
 
