@@ -121,8 +121,7 @@ class _Monitor(Callback):
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', got {mode!r}")
         if mode == "auto":  # accuracies grow, everything else (losses, errors) shrinks
-            mode = "max" if monitor.removeprefix("val_") in ("acc", "accuracy") or monitor.endswith("accuracy") \
-                else "min"
+            mode = "max" if monitor.endswith(("acc", "accuracy")) else "min"
         self.monitor, self.mode, self.min_delta = monitor, mode, abs(float(min_delta))
         self.best = math.inf if mode == "min" else -math.inf
 
@@ -208,6 +207,10 @@ class ModelCheckpoint(_Monitor):
         self.path, self.save_best_only, self.every = path, bool(save_best_only), int(every or 1)
 
     def on_train_begin(self, logs=None):
+        """Fail before training when the file's folder is missing or the monitor cannot be."""
+        folder = Path(os.fspath(self.path)).parent
+        if not folder.is_dir():
+            raise FileNotFoundError(f"ModelCheckpoint: no folder {str(folder)!r} for {os.fspath(self.path)!r}")
         if self.save_best_only:
             super().on_train_begin(logs)
 

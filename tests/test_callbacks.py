@@ -107,6 +107,7 @@ def test_early_stopping_patience_ties_and_min_delta(values, patience, min_delta,
 def test_early_stopping_mode_from_the_name_and_restoring_the_best_weights():
     assert EarlyStopping("val_accuracy").mode == "max" and EarlyStopping("acc").mode == "max"
     assert EarlyStopping("val_loss").mode == "min" and EarlyStopping("val_accuracy", mode="min").mode == "min"
+    assert EarlyStopping("train_accuracy").mode == "max" and EarlyStopping("val_mse").mode == "min"
     assert drive(EarlyStopping("val_accuracy", 1, restore_best_weights=True), [0.5, 0.7, 0.6, 0.7],
                  "val_accuracy") == (2, 1)
     assert drive(EarlyStopping("val_accuracy", 1), [0.5, 0.7, 0.6, 0.7], "val_accuracy") == (2, None)
@@ -190,6 +191,14 @@ def test_a_resumed_run_takes_the_same_weights_as_the_uninterrupted_one(tmp_path)
     for a, b in zip(straight.parameters(), second.parameters()):
         np.testing.assert_allclose(a.data, b.data, rtol=0, atol=1e-12)
     assert rest.history["val_loss"] == pytest.approx(history.history["val_loss"][2:], abs=1e-12)
+
+
+def test_a_checkpoint_into_a_missing_folder_fails_before_training(tmp_path):
+    model, _ = model_and_schedule()
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(FileNotFoundError, match="ModelCheckpoint: no folder"):
+        fit(model, None, [ModelCheckpoint(tmp_path / "nowhere" / "ckpt.npz")])
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
 
 
 def test_resume_needs_a_compiled_model_and_a_training_checkpoint(tmp_path):
