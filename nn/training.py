@@ -36,9 +36,8 @@ from autograd import Tensor, no_grad
 
 from . import init
 from .callbacks import Callback, History
-from .data import DataLoader
-
-EVAL_BATCH_SIZE = 1024  # evaluate/predict record no graph, so larger batches than training's are cheap
+from .training_checks import (arrays, batch_size_of, check_numbers, check_schedule, checked_callbacks,
+                              compiled_parts, checked_data, modes_kept, targets)
 
 
 def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None, validation_split: float = 0.0,
@@ -59,13 +58,14 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
     that must lie in [0, C). The printed seconds, and ``logs["seconds"]``, time the
     training pass alone.
     """
-    compiled, optimizer = _compiled(model, "fit")
-    _check_numbers(epochs, batch_size, initial_epoch, verbose, seed)
-    validation_batch_size = _batch_size("fit (validation_batch_size)", validation_batch_size)
-    batches, validation = _data(model, X, y, batch_size, validation_data, validation_split, shuffle, seed, drop_last)
-    _check_schedule(schedule, optimizer, (epochs - initial_epoch) * len(batches))
+    compiled, optimizer = compiled_parts(model, "fit")
+    check_numbers(epochs, batch_size, initial_epoch, verbose, seed)
+    validation_batch_size = batch_size_of("fit (validation_batch_size)", validation_batch_size)
+    batches, validation = checked_data(model, X, y, batch_size, validation_data, validation_split, shuffle, seed,
+                                       drop_last)
+    check_schedule(schedule, optimizer, (epochs - initial_epoch) * len(batches))
     history = History()
-    callbacks = _callbacks(callbacks) + [history]
+    callbacks = checked_callbacks(callbacks) + [history]
     names = ["loss"] + [name for name, _ in compiled.metrics]
     if validation is not None:
         names += ["val_" + name for name in names]
@@ -79,7 +79,7 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
     say = print if verbose else (lambda *_: None)
     run = types.SimpleNamespace(epoch=initial_epoch, batch=0, interrupted=False)
     logs = {}
-    with _modes_kept(model), _ctrl_c_stops_after_the_batch(model, run):
+    with modes_kept(model), _ctrl_c_stops_after_the_batch(model, run):
         try:
             for callback in callbacks:
                 callback.on_train_begin({})
@@ -170,14 +170,14 @@ class _Means:
 
 def evaluate(model, X, y, batch_size: int | None = None) -> dict:
     """The compiled loss and metrics on (X, y), in eval mode and without a graph."""
-    compiled, _ = _compiled(model, "evaluate")
-    X, y = _arrays("evaluate", X, y)
-    return _evaluate(model, compiled, X, _targets("evaluate", model, X, y), _batch_size("evaluate", batch_size))
+    compiled, _ = compiled_parts(model, "evaluate")
+    X, y = arrays("evaluate", X, y)
+    return _evaluate(model, compiled, X, targets("evaluate", model, X, y), batch_size_of("evaluate", batch_size))
 
 
 def _evaluate(model, compiled, X, y, batch_size: int) -> dict:
     means = _Means(compiled)
-    with _modes_kept(model), no_grad():
+    with modes_kept(model), no_grad():
         model.eval()
         for start in range(0, len(X), batch_size):
             outputs = model(Tensor(X[start:start + batch_size]))
@@ -191,8 +191,8 @@ def predict(model, X, batch_size: int | None = None) -> np.ndarray:
     X = X.data if isinstance(X, Tensor) else np.asarray(X)
     if X.ndim == 0 or len(X) == 0:
         raise ValueError(f"predict: X must have at least one row, got shape {X.shape}")
-    batch_size = _batch_size("predict", batch_size)
-    with _modes_kept(model), no_grad():
+    batch_size = batch_size_of("predict", batch_size)
+    with modes_kept(model), no_grad():
         model.eval()
         return np.concatenate([model(Tensor(X[i:i + batch_size])).data for i in range(0, len(X), batch_size)])
 
@@ -220,18 +220,7 @@ def epoch_line(epoch: int, epochs: int, logs: dict) -> str:
     return " | ".join(parts + [f"{logs.get('seconds', 0.0):.2f} s"])
 
 
-# ---- modes, generators, Ctrl-C ----
-@contextlib.contextmanager
-def _modes_kept(model):
-    """Put every module's train/eval mode back as it was."""
-    modes = [(module, module.training) for module in model.modules()]
-    try:
-        yield
-    finally:
-        for module, training in modes:
-            module.training = training
-
-
+# ---- generators, Ctrl-C ----
 def _epoch_generators(seed, epoch: int) -> tuple:
     """The (shuffling, dropout) generators of ``epoch`` for an int seed; (None, None) for the others."""
     if seed is None or hasattr(seed, "permutation"):
@@ -275,127 +264,6 @@ def _ctrl_c_stops_after_the_batch(model, run):
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-# ---- checks, all before the first step ----
-def _compiled(model, where: str):
-    compiled = getattr(model, "compiled", None)
-    if compiled is None:
-        raise RuntimeError(f"{where}: call model.compile(optimizer, loss, metrics) first")
-    return compiled, model.optimizer
-
-
-def _arrays(where: str, X, y) -> tuple:
-    X = X.data if isinstance(X, Tensor) else np.asarray(X)
-    y = y.data if isinstance(y, Tensor) else np.asarray(y)
-    if X.ndim == 0 or y.ndim == 0:
-        raise ValueError(f"{where}: X and y must be arrays with one row per example, got shapes {X.shape}, {y.shape}")
-    if len(X) != len(y):
-        raise ValueError(f"{where}: X has {len(X)} rows but y has {len(y)}")
-    if len(X) == 0:
-        raise ValueError(f"{where}: X and y are empty")
-    return X, y
-
-
-def _batch_size(where: str, batch_size) -> int:
-    if batch_size is None:
-        return EVAL_BATCH_SIZE
-    if not _is_whole(batch_size) or batch_size < 1:
-        raise ValueError(f"{where}: batch_size must be a whole number >= 1, got {batch_size!r}")
-    return int(batch_size)
-
-
-def _is_whole(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _check_numbers(epochs, batch_size, initial_epoch, verbose, seed) -> None:
-    if not _is_whole(epochs) or epochs < 1:
-        raise ValueError(f"fit: epochs must be a whole number >= 1, got {epochs!r}")
-    if not _is_whole(batch_size) or batch_size < 1:
-        raise ValueError(f"fit: batch_size must be a whole number >= 1, got {batch_size!r}")
-    if not _is_whole(initial_epoch) or not 0 <= initial_epoch < epochs:
-        raise ValueError(f"fit: initial_epoch must be in [0, epochs={epochs}), got {initial_epoch!r} "
-                         f"(epochs is the last epoch's number, as in Keras, not a count to add)")
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
-    if not (seed is None or hasattr(seed, "permutation") or (_is_whole(seed) and seed >= 0)):
-        raise ValueError(f"fit: seed must be None, an int >= 0, or a NumPy Generator/RandomState, got {seed!r}")
-
-
-def _data(model, X, y, batch_size, validation_data, validation_split, shuffle, seed, drop_last) -> tuple:
-    """The training batches (a DataLoader) and the validation pair (or None), checked."""
-    X, y = _arrays("fit", X, y)
-    (X, y), validation = _split(X, y, validation_data, validation_split)
-    y = _targets("fit", model, X, y)
-    if validation is not None:
-        validation = (validation[0], _targets("fit (validation data)", model, *validation))
-    shared = seed if hasattr(seed, "permutation") else None   # a Generator or RandomState: its own stream
-    batches = DataLoader(X, y, batch_size, shuffle=shuffle, seed=shared, drop_last=drop_last)
-    if len(batches) == 0:
-        raise ValueError(f"fit: drop_last leaves no batch: {len(X)} rows, batch_size {batch_size}")
-    return batches, validation
-
-
-def _split(X, y, validation_data, validation_split) -> tuple:
-    """((X, y), validation pair or None), the validation rows the last ones for a split."""
-    if validation_data is not None and validation_split:
-        raise ValueError("fit: give validation_data or validation_split, not both")
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("fit: validation_data must be a pair (X_val, y_val)")
-        return (X, y), _arrays("fit (validation_data)", *validation_data)
-    if not validation_split:
-        return (X, y), None
-    if not 0.0 < validation_split < 1.0:
-        raise ValueError(f"fit: validation_split must be in (0, 1), got {validation_split}")
-    split = int(len(X) * (1.0 - validation_split))
-    if not 0 < split < len(X):
-        raise ValueError(f"fit: validation_split={validation_split} of {len(X)} rows leaves no training "
-                         f"or no validation rows")
-    return (X[:split], y[:split]), (X[split:], y[split:])
-
-
-def _targets(where: str, model, X, y) -> np.ndarray:
-    """y checked against one forward pass on X's first row: the model takes X, labels fit the outputs.
-
-    y of shape (N,) against outputs of one column becomes (N, 1), as Keras does; integer
-    labels (N,) against outputs of C columns must be class indices in [0, C).
-    """
-    with _modes_kept(model), no_grad():
-        model.eval()
-        try:
-            probe = model(Tensor(X[:1])).data
-        except (ValueError, TypeError) as error:
-            raise ValueError(f"{where}: the model cannot take X of shape {X.shape}: {error}") from error
-    if probe.ndim == 2 and probe.shape[1] == 1 and y.ndim == 1:
-        return y.reshape(-1, 1)
-    if probe.ndim == 2 and probe.shape[1] > 1 and y.ndim == 1 and y.dtype.kind in "iu":
-        low, high = int(y.min()), int(y.max())
-        if low < 0 or high >= probe.shape[1]:
-            raise ValueError(f"{where}: labels must be class indices in [0, {probe.shape[1]}) for outputs of "
-                             f"{probe.shape[1]} columns, got values from {low} to {high}")
-    return y
-
-
-def _check_schedule(schedule, optimizer, steps: int) -> None:
-    if schedule is None:
-        return
-    if getattr(schedule, "optimizer", None) is not optimizer:
-        raise ValueError("fit: the schedule must be made on the compiled optimizer, model.optimizer")
-    last = getattr(schedule, "last_epoch", 0) + steps
-    try:
-        schedule.lr_at(last)
-    except ValueError as error:
-        raise ValueError(f"fit: the schedule cannot take this fit's {steps} steps (one per batch): {error}") from None
-
-
-def _callbacks(callbacks) -> list:
-    callbacks = list(callbacks or ())
-    wrong = [type(c).__name__ for c in callbacks if not isinstance(c, Callback)]
-    if wrong:
-        raise TypeError(f"fit: callbacks must be nn.callbacks.Callback instances, got {wrong}")
-    return callbacks
 
 
 def _overrides(callback, hook: str) -> bool:
