@@ -129,15 +129,16 @@ def train_one_epoch(model, compiled, optimizer, schedule, batches, batch_callbac
         for batch, (X_batch, y_batch) in enumerate(batches):
             for callback in batch_callbacks:
                 callback.on_batch_begin(batch, {})
-            outputs = model(Tensor(X_batch))
-            loss = loss_fn(outputs, y_batch)
+            outputs = model(Tensor(X_batch))     # forward: records the graph
+            loss = loss_fn(outputs, y_batch)     # the loss node at its end
             optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            loss.backward()                      # every parameter's gradient
+            optimizer.step()                     # update the weights in place
             if schedule is not None:
-                schedule.step()
+                schedule.step()                  # the learning rate for the next batch
             run.batch = batch + 1
-            value = means.add(loss.item(), outputs.data, y_batch)
+            value = loss.item()
+            means.add(value, outputs.data, y_batch)
             for callback in batch_callbacks:
                 callback.on_batch_end(batch, {"loss": value})
             if model.stop_training:   # set by a callback, or by Ctrl-C
@@ -155,21 +156,26 @@ class _Means:
         self.metrics = compiled.metrics
         self.count, self.loss, self.sums = 0, 0.0, [0.0] * len(self.metrics)
 
-    def add(self, loss: float, outputs: np.ndarray, y: np.ndarray) -> float:
+    def add(self, loss: float, outputs: np.ndarray, y: np.ndarray) -> None:
+        """Count one batch: its loss, and each metric on its outputs."""
         size = len(y)
         self.count += size
         self.loss += loss * size
         for i, (_, metric) in enumerate(self.metrics):
             self.sums[i] += metric(outputs, y) * size
-        return loss
 
     def logs(self) -> dict:
+        """The means so far: {"loss": ..., metric name: ...}."""
         count = max(self.count, 1)
         return {"loss": self.loss / count, **{name: total / count for (name, _), total in zip(self.metrics, self.sums)}}
 
 
 def evaluate(model, X, y, batch_size: int | None = None) -> dict:
-    """The compiled loss and metrics on (X, y), in eval mode and without a graph."""
+    """The compiled loss and metrics on (X, y), in eval mode and without a graph.
+
+    Each is the mean over the batches weighted by their sizes, as during training: for a
+    loss with the default "mean" reduction, the loss of the whole set.
+    """
     compiled, _ = compiled_parts(model, "evaluate")
     X, y = arrays("evaluate", X, y)
     return _evaluate(model, compiled, X, targets("evaluate", model, X, y), batch_size_of("evaluate", batch_size))
