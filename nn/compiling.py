@@ -160,7 +160,9 @@ def make_optimizer(spec, model, lr):
 def _warn_about_the_last_layer(model, loss_fn, loss_name: str) -> None:
     """A loss that takes logits after a Softmax or Sigmoid layer trains badly: say so."""
     last = model[-1] if isinstance(model, Sequential) and len(model) else None
-    if (loss_fn is F.cross_entropy and isinstance(last, Softmax)) or \
-            (loss_fn is F.binary_cross_entropy_with_logits and isinstance(last, Sigmoid)):
+    kind = type(loss_fn).__name__   # loss modules by their (PyTorch) class names
+    if (isinstance(last, Softmax) and (loss_fn is F.cross_entropy or kind == "CrossEntropyLoss")) or \
+            (isinstance(last, Sigmoid) and (loss_fn is F.binary_cross_entropy_with_logits
+                                            or kind == "BCEWithLogitsLoss")):
         warnings.warn(f"compile: the loss {loss_name!r} takes logits, but the model ends with "
                       f"{type(last).__name__}; remove that layer (the loss applies it)", UserWarning, stacklevel=4)

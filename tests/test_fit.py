@@ -91,9 +91,16 @@ def test_a_loss_module_and_metric_callables_with_their_names():
     assert "compiled" not in dict(model.named_modules()) and len(list(model.children())) == 3   # not a child
 
 
-def test_a_logits_loss_after_a_softmax_layer_warns():
+def test_a_logits_loss_after_a_softmax_or_sigmoid_layer_warns():
     with pytest.warns(UserWarning, match="takes logits, but the model ends with Softmax"):
         mlp(final=nn.Softmax()).compile("adam", "sparse_categorical_crossentropy")
+
+    class BCEWithLogitsLoss(nn.Module):   # as another branch names its loss module
+        def forward(self, outputs, target):
+            return F.binary_cross_entropy_with_logits(outputs, target)
+
+    with pytest.warns(UserWarning, match="ends with Sigmoid"):
+        mlp(1, final=nn.Sigmoid()).compile("adam", BCEWithLogitsLoss())
 
 
 def test_accuracy_follows_the_loss():
