@@ -49,7 +49,10 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
     fraction of the rows (before shuffling), as Keras. ``schedule`` (made on
     ``model.optimizer``) steps once per batch. ``verbose``: 0 silent, 1 a tqdm bar per
     epoch (when tqdm is installed) and one line per epoch, 2 the lines only.
-    ``drop_last`` skips a final short batch. Ctrl-C stops after the current batch and
+    ``drop_last`` skips a final short batch; validation runs in batches of
+    ``validation_batch_size`` (default 1024: no graph is recorded). ``epochs`` is the
+    number of the last epoch, as in Keras: ``fit(..., epochs=10, initial_epoch=4)`` runs
+    six. Ctrl-C stops after the current batch and
     returns the History of the finished epochs, the weights left as they are.
 
     One forward pass on X's first row (eval mode, no graph) checks the data against the
