@@ -6,6 +6,7 @@
     loss = F.cross_entropy(model(Tensor(X_batch)), y_batch)
 """
 from . import data, datasets, functional, init, optim
+from . import callbacks  # Keras-style training: model.compile/fit, nn.callbacks.EarlyStopping, ...
 from .checkpoint import CheckpointError, load, load_state, save, save_state
 from .init import manual_seed
 from .layers import (MLP, BatchNorm1d, Dropout, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax,
@@ -23,4 +24,5 @@ __all__ = [
     "Softmax", "Dropout", "BatchNorm1d", "Sequential", "MLP", "save", "load", "save_state", "load_state",
     "CheckpointError", "make_dot", "manual_seed", "functional", "optim", "init", "data", "datasets",
     "utils", "ModuleList", "ModuleDict", "CrossEntropyLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
+    "callbacks",
 ]

@@ -130,9 +130,13 @@ def save(obj, path) -> None:
 def load(obj, path):
     """Load ``path`` into ``obj`` (what was given to ``save``) and return ``obj``.
 
+    A Module also loads the "model" entry of a file saved from a dict (a ModelCheckpoint).
+
     Raises FileNotFoundError or CheckpointError naming the file; then nothing changed.
     """
     state = load_state(path)
+    if hasattr(obj, "named_parameters") and isinstance(state.get("model"), dict):
+        state = state["model"]  # a training checkpoint ({"model", "optimizer", "epoch"}) into the model alone
     try:
         _restore(obj, state)
     except (ValueError, KeyError, TypeError) as error:

@@ -254,3 +254,35 @@ class Module(ModuleTorchMethods):
         for name, child in children:
             lines.append(f"  ({name}): " + repr(child).replace("\n", "\n  "))
         return "\n".join(lines + [")"])
+
+    # ---- Keras-style training: compile, fit, evaluate, predict (the loop: nn/training.py) ----
+    def compile(self, optimizer="adam", loss=None, metrics=(), lr=None) -> None:
+        """Choose the optimizer, loss and metrics that ``fit`` uses (names: nn/compiling.py).
+
+        ``optimizer``: an instance, "sgd"/"adam"/"adamw" with ``lr``, or a dict
+        ``{"name": "sgd", "lr": 0.1, "momentum": 0.9}``; ``loss``: a callable, a loss module
+        or a name ("cross_entropy" takes logits); ``metrics``: "accuracy" and callables.
+        """
+        from .compiling import compile_model
+        compile_model(self, optimizer, loss, metrics, lr)
+
+    def fit(self, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None, validation_split: float = 0.0,
+            shuffle: bool = True, schedule=None, callbacks=(), verbose: int = 1, seed=None, initial_epoch: int = 0,
+            **options):
+        """Train on (X, y) and return a ``nn.callbacks.History``: see ``nn.training.fit``.
+
+        Also ``drop_last=False`` and ``validation_batch_size=None`` as keywords.
+        """
+        from .training import fit
+        return fit(self, X, y, epochs, batch_size, validation_data, validation_split, shuffle, schedule,
+                   callbacks, verbose, seed, initial_epoch, **options)
+
+    def evaluate(self, X, y, batch_size: int | None = None) -> dict:
+        """The compiled loss and metrics on (X, y), in eval mode, without a graph."""
+        from .training import evaluate
+        return evaluate(self, X, y, batch_size)
+
+    def predict(self, X, batch_size: int | None = None) -> np.ndarray:
+        """The outputs for X as an ndarray, in batches, in eval mode, without a graph."""
+        from .training import predict
+        return predict(self, X, batch_size)
