@@ -1,0 +1,200 @@
+"""nn.export_onnx: every covered op alone, the MLP and CNN models, errors, atomic writes.
+
+onnxruntime runs each exported file; its outputs must equal dagrad's (1e-5 relative,
+float32) at the example's batch size and at another one.
+"""
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+from autograd import Tensor, no_grad
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+RNG = np.random.default_rng(0)
+W = RNG.standard_normal((4, 3)).astype(np.float32)
+MASK = np.array([True, False, True, True])
+
+
+class Fn(nn.Module):
+    """A module around a function of its input (the ops without a layer of their own)."""
+
+    def __init__(self, f, name=""):
+        self.f, self.name = f, name
+
+    def forward(self, x):
+        return self.f(x)
+
+
+class WithParameter(nn.Module):
+    """f(x, p) with a parameter p of the given shape (ops recorded on a parameter, not the input)."""
+
+    def __init__(self, f, shape):
+        self.p = nn.Parameter(RNG.standard_normal(shape).astype(np.float32))
+        self.f = f
+
+    def forward(self, x):
+        return self.f(x, self.p)
+
+
+def batchnorm():
+    layer = nn.BatchNorm1d(4)
+    layer.running_mean[...] = RNG.standard_normal(4)
+    layer.running_var[...] = RNG.uniform(0.5, 2.0, 4)
+    layer.weight.data[...] = RNG.standard_normal(4)
+    return layer
+
+
+def positive(x):
+    return x * x + 0.5
+
+
+# name: (make the module, the input's shape without the batch axis)
+CASES = {
+    "linear": (lambda: nn.Linear(4, 3), (4,)),
+    "linear_no_bias": (lambda: nn.Linear(4, 3, bias=False), (4,)),
+    "linear_3d": (lambda: nn.Linear(4, 3), (2, 4)),
+    "matmul": (lambda: Fn(lambda x: x @ W), (4,)),
+    "matmul_batched": (lambda: Fn(lambda x: x @ W), (2, 4)),
+    "matmul_left": (lambda: Fn(lambda x: W.T @ x), (4, 2)),
+    "add": (lambda: Fn(lambda x: x + W[:, 0] + 1.5), (4,)),
+    "sub": (lambda: Fn(lambda x: 2.0 - x - W[:, 1]), (4,)),
+    "mul": (lambda: Fn(lambda x: x * W[:, 0] * 3), (4,)),
+    "div": (lambda: Fn(lambda x: x / 3.0 / positive(x)), (4,)),
+    "neg": (lambda: Fn(lambda x: -x), (4,)),
+    "pow": (lambda: Fn(lambda x: x ** 2 + positive(x) ** 0.5), (4,)),
+    "pow_tensor": (lambda: Fn(lambda x: positive(x) ** x), (4,)),
+    "exp": (lambda: Fn(lambda x: x.exp()), (4,)),
+    "log": (lambda: Fn(lambda x: positive(x).log()), (4,)),
+    "sigmoid": (lambda: nn.Sigmoid(), (4,)),
+    "tanh": (lambda: nn.Tanh(), (4,)),
+    "relu": (lambda: nn.ReLU(), (4,)),
+    "leaky_relu": (lambda: nn.LeakyReLU(0.2), (4,)),
+    "softmax": (lambda: nn.Softmax(), (4,)),
+    "softmax_axis_1": (lambda: nn.Softmax(axis=1), (3, 4)),
+    "log_softmax": (lambda: Fn(lambda x: nn.functional.log_softmax(x, axis=-1)), (4,)),
+    "sum": (lambda: Fn(lambda x: x.sum(axis=1)), (4,)),
+    "sum_all": (lambda: Fn(lambda x: x.sum()), (4,)),
+    "sum_keepdims": (lambda: Fn(lambda x: x.sum(axis=(1, 2), keepdims=True)), (3, 4)),
+    "mean": (lambda: Fn(lambda x: x.mean(axis=-1)), (3, 4)),
+    "mean_batch": (lambda: Fn(lambda x: x.mean(axis=0, keepdims=True)), (4,)),
+    "max": (lambda: Fn(lambda x: x.max(axis=1)), (4,)),
+    "max_all": (lambda: Fn(lambda x: x.max()), (4,)),
+    "reshape": (lambda: Fn(lambda x: x.reshape(x.shape[0], 12)), (3, 4)),
+    "reshape_minus_one": (lambda: Fn(lambda x: x.reshape(-1, 2, 2)), (4,)),
+    "flatten": (lambda: Fn(lambda x: x.reshape(len(x), -1)), (3, 2, 2)),
+    "transpose": (lambda: Fn(lambda x: x.transpose(0, 2, 1)), (3, 4)),
+    "transpose_all": (lambda: Fn(lambda x: x.T), (4,)),
+    "swapaxes": (lambda: Fn(lambda x: x.swapaxes(-1, -2)), (3, 4)),
+    "broadcast_to": (lambda: Fn(lambda x: x[:, :1].broadcast_to(x.shape)), (4,)),
+    "broadcast_parameter": (lambda: WithParameter(lambda x, p: x + p.broadcast_to(x.shape), (4,)), (4,)),
+    "concatenate": (lambda: Fn(lambda x: ag.concatenate([x, x * 2.0], axis=1)), (4,)),
+    "stack": (lambda: Fn(lambda x: ag.stack([x, -x], axis=1)), (4,)),
+    "getitem_slices": (lambda: Fn(lambda x: x[:, 1:3, ::2]), (3, 4)),
+    "getitem_reversed": (lambda: Fn(lambda x: x[:, ::-1]), (4,)),
+    "getitem_negative": (lambda: Fn(lambda x: x[:, -3:-1]), (4,)),
+    "getitem_int": (lambda: Fn(lambda x: x[:, 0] + x[:, -1]), (4,)),
+    "getitem_array": (lambda: Fn(lambda x: x[:, [0, 2, 2]]), (4,)),
+    "getitem_mask": (lambda: Fn(lambda x: x[:, MASK]), (4,)),
+    "getitem_none_ellipsis": (lambda: Fn(lambda x: x[..., None, 1]), (3, 4)),
+    "cast": (lambda: Fn(lambda x: x.astype(np.float64) * 2.0), (4,)),
+    "where": (lambda: Fn(lambda x: ag.where(MASK, x, 0.0)), (4,)),
+    "dropout": (lambda: nn.Sequential(nn.Dropout(0.5), nn.Linear(4, 2)), (4,)),
+    "dropout_alone": (lambda: nn.Dropout(0.5), (4,)),
+    "batchnorm1d": (batchnorm, (4,)),
+    "parameter_only_ops": (lambda: WithParameter(lambda x, p: x * (p * 2.0).exp(), (4,)), (4,)),
+}
+
+
+def run_both(model, path, batch_sizes, dtype=np.float32, shape=(4,)):
+    """Assert onnxruntime's output equals dagrad's at each batch size."""
+    session = ort.InferenceSession(str(path))
+    for n in batch_sizes:
+        x = RNG.standard_normal((n, *shape)).astype(dtype)
+        model.eval()
+        with no_grad():
+            expected = model(Tensor(x)).data
+        (got,) = session.run(None, {"input": x})
+        assert got.shape == expected.shape and got.dtype == expected.dtype
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("opset", [17, 18])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_op_exports_and_runs_at_any_batch_size(tmp_path, case, opset):
+    make, shape = CASES[case]
+    model = make()
+    path = tmp_path / f"{case}.onnx"
+    nn.export_onnx(model, RNG.standard_normal((3, *shape)).astype(np.float32), path, opset=opset)
+    onnx.checker.check_model(str(path), full_check=True)
+    run_both(model, path, (3, 5, 1), shape=shape)
+
+
+def test_fixed_batch_export_keeps_the_traced_size(tmp_path):
+    model = Fn(lambda x: x.reshape(x.shape[0], 12))
+    nn.export_onnx(model, np.zeros((3, 3, 4), np.float32), tmp_path / "m.onnx", dynamic_batch=False)
+    graph = onnx.load(str(tmp_path / "m.onnx")).graph
+    assert [d.dim_value for d in graph.input[0].type.tensor_type.shape.dim] == [3, 3, 4]
+    run_both(model, tmp_path / "m.onnx", (3,), shape=(3, 4))
+
+
+def test_the_fast_mlp_exports_with_its_parameter_names(tmp_path):
+    model = nn.MLP([784, 256, 10])
+    path = tmp_path / "mlp.onnx"
+    nn.export_onnx(model, np.zeros((100, 784), np.float32), path, metadata={"scaling": "standardize"})
+    proto = onnx.load(str(path))
+    assert [i.name for i in proto.graph.initializer] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert {p.key: p.value for p in proto.metadata_props} == {"scaling": "standardize"}
+    assert [node.op_type for node in proto.graph.node] == ["Gemm", "Relu", "Gemm", "Identity"]
+    dims = proto.graph.input[0].type.tensor_type.shape.dim
+    assert dims[0].dim_param == "batch" and dims[1].dim_value == 784
+    run_both(model, path, (100, 37), shape=(784,))
+
+
+def test_float64_models_and_integer_examples(tmp_path):
+    model = nn.MLP([4, 3, 2], activation="tanh", dtype="float64")
+    nn.export_onnx(model, np.zeros((2, 4), np.uint8), tmp_path / "m.onnx")  # cast to the model's dtype
+    run_both(model, tmp_path / "m.onnx", (2, 6), dtype=np.float64)
+
+
+def test_the_modes_are_restored_after_the_trace(tmp_path):
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5), nn.BatchNorm1d(4))
+    model[2].eval()
+    nn.export_onnx(model, np.zeros((2, 4), np.float32), tmp_path / "m.onnx")
+    assert [m.training for m in model.modules()] == [True, True, True, False]
+
+
+def test_an_op_without_onnx_form_names_it_and_its_module_and_writes_nothing(tmp_path):
+    model = nn.Sequential(nn.Linear(4, 4), Fn(lambda x: x.repeat(2, axis=1)))
+    path = tmp_path / "m.onnx"
+    with pytest.raises(ValueError, match=r"op Repeat in module '1' \(Fn\)"):
+        nn.export_onnx(model, np.zeros((2, 4), np.float32), path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_indexing_with_two_arrays_is_refused(tmp_path):
+    model = Fn(lambda x: x[[0, 1], [1, 2]])
+    with pytest.raises(ValueError, match="GetItem .*several integer arrays"):
+        nn.export_onnx(model, np.zeros((2, 4), np.float32), tmp_path / "m.onnx")
+
+
+def test_a_graph_cut_from_the_input_is_refused(tmp_path):
+    model = Fn(lambda x: Tensor(x.data * 2.0))
+    with pytest.raises(ValueError, match="does not depend on the input"):
+        nn.export_onnx(model, np.zeros((2, 4), np.float32), tmp_path / "m.onnx")
+
+
+def test_a_failed_export_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "m.onnx"
+    nn.export_onnx(nn.Linear(4, 2), np.zeros((2, 4), np.float32), path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError):
+        nn.export_onnx(Fn(lambda x: x.repeat(2)), np.zeros((2, 4), np.float32), path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
+
+
+def test_opset_out_of_range(tmp_path):
+    with pytest.raises(ValueError, match="opset"):
+        nn.export_onnx(nn.Linear(4, 2), np.zeros((2, 4), np.float32), tmp_path / "m.onnx", opset=11)
