@@ -1,5 +1,9 @@
 """Checkpoints: models, optimizers and schedules saved to one ``.npz`` file, atomically.
 
+A path ending in ``.safetensors`` gives the safetensors format instead (PyTorch's names
+and layouts, readable by ``safetensors.torch.load_file``; see nn/export/safetensors.py),
+with the same promises.
+
 ``nn.save(obj, path)`` takes a Module, an optimizer, a schedule, or a dict of them
 (``{"model": model, "optimizer": opt}`` to resume training); ``nn.load(obj, path)``
 puts the state back into the same kind of object. Nested state is flattened with "/"
@@ -18,6 +22,7 @@ import os
 import numpy as np
 
 from .atomic import atomic_write
+from .export import safetensors as safetensors_format
 
 
 class CheckpointError(ValueError):
@@ -57,10 +62,31 @@ def _unflatten(flat: dict) -> dict:
 
 
 def save_state(state: dict, path) -> None:
-    """Write a (nested) dict of arrays and numbers to ``path`` as ``.npz``, atomically."""
+    """Write a (nested) dict of arrays and numbers to ``path`` as ``.npz`` (safetensors for a
+    ``.safetensors`` path), atomically."""
     arrays = _flatten(state)
+    if _is_safetensors(path):
+        data = safetensors_format.to_bytes(arrays)
+        with atomic_write(path) as file:
+            file.write(data)
+        return
     with atomic_write(path) as file:
         np.savez(file, **arrays)
+
+
+def _is_safetensors(path) -> bool:
+    return os.fspath(path).endswith(safetensors_format.SUFFIX)
+
+
+def _read_npz(path: str) -> dict:
+    with np.load(path, allow_pickle=False) as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def _read_safetensors(path: str) -> dict:
+    with open(path, "rb") as file:
+        data = file.read()
+    return safetensors_format.from_bytes(data)
 
 
 def load_state(path) -> dict:
@@ -68,12 +94,14 @@ def load_state(path) -> dict:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"nn.load: no checkpoint file {path!r}")
+    read, kind = (_read_safetensors, "safetensors") if _is_safetensors(path) else (_read_npz, ".npz")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            flat = {key: archive[key] for key in archive.files}
-    except Exception as error:  # noqa: BLE001 (zip, zlib, format and pickle errors all mean "corrupt")
-        raise CheckpointError(f"nn.load: {path!r} is not a readable .npz checkpoint "
-                              f"({type(error).__name__}: {error})") from error
+        flat = read(path)
+    except ImportError:
+        raise
+    except Exception as error:  # noqa: BLE001 (zip, zlib, header, format and pickle errors all mean "corrupt")
+        raise CheckpointError(f"nn.load: {path!r} is not a readable {kind} checkpoint "
+                              f"({type(error).__name__}: {_one_line(error)})") from error
     return _unflatten(flat)
 
 
@@ -91,8 +119,15 @@ def load(obj, path):
     try:
         _restore(obj, state)
     except (ValueError, KeyError, TypeError) as error:
-        raise CheckpointError(f"nn.load: {os.fspath(path)!r} does not fit: {error}") from error
+        raise CheckpointError(f"nn.load: {os.fspath(path)!r} does not fit: {_one_line(error)}") from error
     return obj
+
+
+def _one_line(error: BaseException) -> str:
+    """An error's message on one line (a state dict's list of problems joined by "; ")."""
+    text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)  # no repr quotes
+    first, *rest = [line.strip() for line in text.splitlines() if line.strip()] or [""]
+    return " ".join([first, "; ".join(rest)]) if rest else first
 
 
 def _restore(obj, state: dict) -> None:
