@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 import nn  # noqa: E402
 from autograd import Tensor, no_grad  # noqa: E402
+from mnist_export import export_onnx  # noqa: E402
 from mnist_presets import parse_args, preset_from  # noqa: E402
 from mnist_report import Report  # noqa: E402
 from nn import functional as F  # noqa: E402
@@ -153,6 +154,8 @@ def main(argv=None) -> int:
     report.finish(model, test_logits, test_x, test_y)
     if args.save:
         nn.save(model, args.save)
+    if args.export_onnx:
+        export_onnx(model, preset, args.data, test_x[:2], args.export_onnx)
     return 0
 
 

@@ -3,6 +3,12 @@
 onnxruntime runs each exported file; its outputs must equal dagrad's (1e-5 relative,
 float32) at the example's batch size and at another one.
 """
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -13,6 +19,7 @@ from autograd import Tensor, no_grad
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 RNG = np.random.default_rng(0)
 W = RNG.standard_normal((4, 3)).astype(np.float32)
 MASK = np.array([True, False, True, True])
@@ -198,3 +205,21 @@ def test_a_failed_export_leaves_the_old_file_and_no_temporary(tmp_path):
 def test_opset_out_of_range(tmp_path):
     with pytest.raises(ValueError, match="opset"):
         nn.export_onnx(nn.Linear(4, 2), np.zeros((2, 4), np.float32), tmp_path / "m.onnx", opset=11)
+
+
+@pytest.mark.skipif(not os.environ.get("MNIST_DIR"), reason="MNIST_DIR is not set")
+def test_mnist_export_is_served_with_the_same_accuracy(tmp_path, capsys):
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        mnist, serve = importlib.import_module("mnist"), importlib.import_module("serve_onnx")
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    path, metrics = tmp_path / "mnist.onnx", tmp_path / "metrics.json"
+    assert mnist.main(["--quiet", "--epochs", "1", "--metrics-json", str(metrics), "--export-onnx", str(path)]) == 0
+    dagrad_accuracy = json.loads(metrics.read_text())["test_accuracy"]
+    metadata = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert metadata["dagrad.scaling"] == "standardize" and float(metadata["dagrad.std"]) > 0
+    assert serve.main([str(path), "--batch-size", "4000"]) == 0
+    served = serve.evaluate(path)
+    assert served["correct"] == round(dagrad_accuracy * served["total"])
+    assert f"({served['correct']}/10000)" in capsys.readouterr().out
