@@ -124,3 +124,45 @@ def test_float32_stays_float32():
     out = ag.MaxPool2d.apply(ag.Conv2d.apply(x, w, padding=1), kernel_size=2)
     out.sum().backward()
     assert out.dtype == x.grad.dtype == w.grad.dtype == np.float32
+
+
+# ---- nn.functional and its errors ----
+
+def test_functional_wrappers_take_ints_pairs_and_arrays():
+    from nn import functional as F
+    x = RNG.standard_normal((2, 1, 6, 6)).astype(np.float32)
+    w = Tensor(RNG.standard_normal((3, 1, 3, 3)).astype(np.float32), requires_grad=True)
+    out = F.conv2d((x * 255).astype(np.uint8), w, np.zeros(3, np.float32), stride=(2, 1), padding=1)
+    assert out.shape == (2, 3, 3, 6) and out.dtype == np.float32
+    assert F.max_pool2d(out, 2, padding=(1, 0)).shape == (2, 3, 2, 3)
+    assert F.avg_pool2d(out, (3, 2), stride=1).shape == (2, 3, 1, 5)
+    cols = F.unfold(x, 3, padding=1)
+    assert cols.shape == (2, 9, 36)
+    assert F.fold(cols, (6, 6), 3, padding=1).shape == x.shape
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda F: F.conv2d(np.ones((1, 5, 5)), np.ones((2, 1, 3, 3))), ["Conv2d", "4-D", "(1, 5, 5)"]),
+    (lambda F: F.conv2d(np.ones((1, 2, 5, 5)), np.ones((2, 3, 3, 3))), ["Conv2d", "(1, 2, 5, 5)", "(2, 3, 3, 3)"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 3, 3))), ["Conv2d", "kernel (3, 3)", "(2, 2)"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3)), dilation=2), ["Conv2d", "dilation"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), stride=0), ["Conv2d", "stride", "positive"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), stride=(1, -1)), ["Conv2d", "stride"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), dilation=0), ["Conv2d", "dilation"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), padding=-1), ["Conv2d", "padding"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 5, 5)), np.ones((2, 1, 3, 3)), np.ones(3)), ["Conv2d", "bias", "(3,)"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 5, 5)), np.ones((2, 3, 3))), ["Conv2d", "weight", "(2, 3, 3)"]),
+    (lambda F: F.max_pool2d(np.ones((1, 5, 5)), 2), ["MaxPool2d", "(1, 5, 5)"]),
+    (lambda F: F.max_pool2d(np.ones((1, 1, 1, 5)), 2), ["MaxPool2d", "kernel (2, 2)"]),
+    (lambda F: F.max_pool2d(np.ones((1, 1, 5, 5)), 2, padding=2), ["MaxPool2d", "half"]),
+    (lambda F: F.avg_pool2d(np.ones((1, 1, 5, 5)), 2, stride=0), ["AvgPool2d", "stride"]),
+    (lambda F: F.avg_pool2d(np.ones((1, 1, 5, 5)), (2, 2, 2)), ["AvgPool2d", "kernel_size"]),
+    (lambda F: F.unfold(np.ones((3, 5, 5)), 2), ["Unfold", "(3, 5, 5)"]),
+    (lambda F: F.fold(np.ones((1, 4, 5)), (3, 3), 2), ["Fold", "(1, 4, 5)", "(N, C*4, 4)"]),
+])
+def test_errors_name_the_op_and_the_shapes(call, words):
+    from nn import functional as F
+    with pytest.raises(ValueError) as error:
+        call(F)
+    for word in words:
+        assert word in str(error.value)
