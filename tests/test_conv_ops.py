@@ -166,3 +166,17 @@ def test_errors_name_the_op_and_the_shapes(call, words):
         call(F)
     for word in words:
         assert word in str(error.value)
+
+
+def test_drawings_label_conv_and_pool_nodes_with_kernel_stride_padding():
+    pytest.importorskip("graphviz")
+    from nn import functional as F
+    x = Tensor(np.ones((1, 1, 8, 8)), requires_grad=True)
+    w = Tensor(np.ones((2, 1, 5, 3)), requires_grad=True)
+    y = F.avg_pool2d(F.max_pool2d(F.conv2d(x, w, stride=(2, 1), padding=1), 2), 2, stride=1, padding=1)
+    source = ag.make_dot(y.sum()).source
+    assert 'label="Conv2d(5x3, stride=(2, 1), padding=1)"' in source
+    assert 'label="MaxPool2d(2x2)"' in source
+    assert 'label="AvgPool2d(2x2, stride=1, padding=1)"' in source
+    plain = ag.make_dot(F.conv2d(x, w).sum()).source
+    assert 'label="Conv2d(5x3)"' in plain

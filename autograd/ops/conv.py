@@ -13,7 +13,7 @@ import numpy as np
 
 from ..function import Function
 from .nn import recorded
-from .windows import check_image, col2im, im2col, output_size, pair
+from .windows import check_image, col2im, im2col, output_size, pair, window_label
 
 
 def _window_attributes(op: str, kernel_size, dilation, padding, stride) -> tuple:
@@ -94,6 +94,12 @@ class Conv2d(Function):
         self.stride = pair(stride, "Conv2d", "stride", 1)
         self.padding = pair(padding, "Conv2d", "padding", 0)
         self.dilation = pair(dilation, "Conv2d", "dilation", 1)
+
+    def describe(self) -> str:
+        """The label of a drawing: the kernel (the weight's last two axes), stride, padding, dilation."""
+        inputs = getattr(self, "inputs", None)
+        return window_label("Conv2d", inputs[1].shape[2:] if inputs else None, stride=(self.stride, (1, 1)),
+                            padding=(self.padding, (0, 0)), dilation=(self.dilation, (1, 1)))
 
     def forward(self, x, weight, bias=None):
         check_image("Conv2d", x)

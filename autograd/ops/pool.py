@@ -14,7 +14,7 @@ from ..function import Function
 from .conv import fold
 from .nn import recorded
 from .shape import ScatterAdd
-from .windows import check_image, col2im, output_size, padded, pair, windows
+from .windows import check_image, col2im, output_size, padded, pair, window_label, windows
 
 _NO_DILATION = (1, 1)
 
@@ -27,6 +27,11 @@ class _Pool2d(Function):
         self.kernel_size = pair(kernel_size, name, "kernel_size", 1)
         self.stride = self.kernel_size if stride is None else pair(stride, name, "stride", 1)
         self.padding = pair(padding, name, "padding", 0)
+
+    def describe(self) -> str:
+        """The label of a drawing: ``MaxPool2d(2x2)``, with stride and padding when not the defaults."""
+        return window_label(type(self).__name__, self.kernel_size, stride=(self.stride, self.kernel_size),
+                            padding=(self.padding, (0, 0)))
 
     def _out_size(self, x: np.ndarray) -> tuple:
         name = type(self).__name__

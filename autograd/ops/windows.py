@@ -85,3 +85,13 @@ def col2im(cols: np.ndarray, size: tuple, kernel, stride, padding, dilation, out
         for j in range(kw):
             out[:, :, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, i, j]
     return out[:, :, ph:ph + size[0], pw:pw + size[1]] if ph or pw else out
+
+
+def window_label(op: str, kernel, **settings) -> str:
+    """A drawing's label, e.g. ``Conv2d(5x5, stride=2, padding=(1, 0))``: the kernel, then each
+    setting given as (value, default) whose value differs, a square pair shown as one int."""
+    parts = [f"{kernel[0]}x{kernel[1]}"] if kernel is not None else []
+    for name, (value, default) in settings.items():
+        if value != default:
+            parts.append(f"{name}={value[0] if value[0] == value[1] else value}")
+    return f"{op}({', '.join(parts)})"
