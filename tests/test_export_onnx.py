@@ -54,6 +54,29 @@ def batchnorm():
     return layer
 
 
+class SmallCNN(nn.Module):
+    """conv, batch norm (eval: elementwise on its buffers), ReLU, max pool, avg pool, flatten, linear."""
+
+    def __init__(self):
+        self.weight = nn.Parameter(RNG.standard_normal((3, 2, 3, 3)).astype(np.float32))
+        self.bias = nn.Parameter(RNG.standard_normal(3).astype(np.float32))
+        self.scale = nn.Parameter(RNG.uniform(0.5, 1.5, 3).astype(np.float32))
+        self.running_mean = RNG.standard_normal(3).astype(np.float32)
+        self.fc = nn.Linear(3 * 2 * 2, 5)
+
+    def forward(self, x):
+        x = nn.functional.conv2d(x, self.weight, self.bias, padding=1)
+        x = (x - self.running_mean[:, None, None]) * self.scale[:, None, None]
+        x = nn.functional.max_pool2d(x.relu(), 2)
+        x = nn.functional.avg_pool2d(x, 3, stride=2, padding=1)
+        return self.fc(x.reshape(len(x), -1))
+
+
+def conv(stride=1, padding=0, dilation=1, bias=True):
+    return WithParameter(lambda x, w: nn.functional.conv2d(x, w, w[:, 0, 0, 0] if bias else None, stride=stride,
+                                                           padding=padding, dilation=dilation), (3, 2, 3, 3))
+
+
 def positive(x):
     return x * x + 0.5
 
@@ -111,6 +134,14 @@ CASES = {
     "dropout": (lambda: nn.Sequential(nn.Dropout(0.5), nn.Linear(4, 2)), (4,)),
     "dropout_alone": (lambda: nn.Dropout(0.5), (4,)),
     "batchnorm1d": (batchnorm, (4,)),
+    "conv2d": (lambda: conv(padding=1), (2, 6, 6)),
+    "conv2d_strided_dilated": (lambda: conv(stride=(2, 1), padding=(0, 2), dilation=2, bias=False), (2, 7, 6)),
+    "max_pool2d": (lambda: Fn(lambda x: nn.functional.max_pool2d(x, 2)), (2, 6, 6)),
+    "max_pool2d_padded": (lambda: Fn(lambda x: nn.functional.max_pool2d(x - 5.0, 3, stride=2, padding=1)),
+                          (2, 7, 6)),
+    "avg_pool2d_padded": (lambda: Fn(lambda x: nn.functional.avg_pool2d(x, (2, 3), stride=1, padding=1)),
+                          (2, 5, 6)),
+    "small_cnn": (SmallCNN, (2, 6, 6)),
     "parameter_only_ops": (lambda: WithParameter(lambda x, p: x * (p * 2.0).exp(), (4,)), (4,)),
 }
 

@@ -28,20 +28,15 @@ Conv2d, MaxPool2d, AvgPool2d              Conv, MaxPool, AveragePool(count_inclu
 
 Dropout and BatchNorm1d/2d in eval mode need nothing of their own: dropout records
 nothing, and batch norm's eval path is elementwise ops on its buffers (initializers).
-Not exported: Repeat, ScatterAdd, the fused losses, and GetItem with several index
-arrays.
+Not exported: Repeat, ScatterAdd, Unfold, Fold, the fused losses, and GetItem with
+several index arrays.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from autograd.ops import elementwise as ew, linalg, reduce, shape
+from autograd.ops import conv, elementwise as ew, linalg, pool, reduce, shape
 from autograd.ops import nn as fused
-
-try:  # the CNN ops (issue 10) may not be in this checkout yet
-    from autograd.ops import conv, pool
-except ImportError:  # pragma: no cover - depends on the branch
-    conv = pool = None
 
 INT64_MAX, INT64_MIN = np.iinfo(np.int64).max, np.iinfo(np.int64).min
 
@@ -64,8 +59,7 @@ def converts(*classes):
     """Register the decorated function as the converter of ``classes``."""
     def register(convert):
         for cls in classes:
-            if cls is not None:
-                CONVERTERS[cls] = convert
+            CONVERTERS[cls] = convert
         return convert
     return register
 
@@ -214,16 +208,16 @@ def _window(fn, kernel) -> dict:
     return window
 
 
-@converts(getattr(conv, "Conv2d", None))
+@converts(conv.Conv2d)
 def _conv2d(graph, fn, names):
     return graph.add("Conv", names, **_window(fn, fn.inputs[1].shape[2:]))
 
 
-@converts(getattr(pool, "MaxPool2d", None))
+@converts(pool.MaxPool2d)
 def _max_pool2d(graph, fn, names):
     return graph.add("MaxPool", names, **_window(fn, fn.kernel_size))
 
 
-@converts(getattr(pool, "AvgPool2d", None))
+@converts(pool.AvgPool2d)
 def _avg_pool2d(graph, fn, names):
     return graph.add("AveragePool", names, count_include_pad=1, **_window(fn, fn.kernel_size))
