@@ -254,3 +254,11 @@ def test_mnist_export_is_served_with_the_same_accuracy(tmp_path, capsys):
     served = serve.evaluate(path)
     assert served["correct"] == round(dagrad_accuracy * served["total"])
     assert f"({served['correct']}/10000)" in capsys.readouterr().out
+
+
+def test_bench_onnx_pieces_run(tmp_path):
+    from benchmarks import bench_onnx
+    images = RNG.standard_normal((20, 784)).astype(np.float32)
+    runs = bench_onnx.contenders(bench_onnx.SmallCNN(), images, str(tmp_path / "m.onnx"))
+    result = bench_onnx.race(runs, repeats=1, pause=lambda: None)
+    assert set(result["seconds"]) == {"dagrad", "onnxruntime"} and result["agreement"] >= 0.9
