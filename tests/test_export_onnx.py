@@ -125,6 +125,7 @@ CASES = {
     "getitem_slices": (lambda: Fn(lambda x: x[:, 1:3, ::2]), (3, 4)),
     "getitem_reversed": (lambda: Fn(lambda x: x[:, ::-1]), (4,)),
     "getitem_negative": (lambda: Fn(lambda x: x[:, -3:-1]), (4,)),
+    "getitem_batch_axis": (lambda: Fn(lambda x: x[1:] * 2.0 + x[-1]), (4,)),
     "getitem_int": (lambda: Fn(lambda x: x[:, 0] + x[:, -1]), (4,)),
     "getitem_array": (lambda: Fn(lambda x: x[:, [0, 2, 2]]), (4,)),
     "getitem_mask": (lambda: Fn(lambda x: x[:, MASK]), (4,)),
@@ -170,6 +171,12 @@ def test_each_op_exports_and_runs_at_any_batch_size(tmp_path, case, opset):
     run_both(model, path, (3, 5, 1), shape=shape)
 
 
+def test_the_output_shape_follows_the_batch_axis_where_it_goes(tmp_path):
+    nn.export_onnx(Fn(lambda x: x.T), np.zeros((3, 4), np.float32), tmp_path / "m.onnx")
+    dims = onnx.load(str(tmp_path / "m.onnx")).graph.output[0].type.tensor_type.shape.dim
+    assert [d.dim_value or d.dim_param for d in dims] == [4, "batch"]
+
+
 def test_fixed_batch_export_keeps_the_traced_size(tmp_path):
     model = Fn(lambda x: x.reshape(x.shape[0], 12))
     nn.export_onnx(model, np.zeros((3, 3, 4), np.float32), tmp_path / "m.onnx", dynamic_batch=False)
@@ -188,6 +195,8 @@ def test_the_fast_mlp_exports_with_its_parameter_names(tmp_path):
     assert [node.op_type for node in proto.graph.node] == ["Gemm", "Relu", "Gemm", "Identity"]
     dims = proto.graph.input[0].type.tensor_type.shape.dim
     assert dims[0].dim_param == "batch" and dims[1].dim_value == 784
+    dims = proto.graph.output[0].type.tensor_type.shape.dim
+    assert dims[0].dim_param == "batch" and dims[1].dim_value == 10
     run_both(model, path, (100, 37), shape=(784,))
 
 

@@ -128,6 +128,15 @@ def _value_info(graph: _Graph, name: str, array: np.ndarray, batched: bool):
     return graph.onnx.helper.make_tensor_value_info(name, graph.tensor_type(array.dtype), dims)
 
 
+def _infer_output_shapes(onnx, proto) -> None:
+    """The outputs' shapes from ONNX's shape inference: which axes follow the batch (a
+    transpose moves it, a slice of it is unknown) is worked out there, not guessed."""
+    inferred = onnx.shape_inference.infer_shapes(proto)
+    for output, found in zip(proto.graph.output, inferred.graph.output):
+        if found.type.tensor_type.HasField("shape"):
+            output.type.CopyFrom(found.type)
+
+
 def _build(graph: _Graph, model, x: Tensor, roots: list):
     """The ONNX GraphProto computing ``roots`` from ``x``."""
     state_names = {id(array): name for name, array in model._state_arrays().items()}
@@ -157,8 +166,10 @@ def _build(graph: _Graph, model, x: Tensor, roots: list):
     for i, root in enumerate(roots):
         result, name = name_of(root), "output" if len(roots) == 1 else f"output{i}"
         graph.nodes.append(graph.onnx.helper.make_node("Identity", [result], [name], name=name))
-        batched = graph.dynamic and root.ndim > 0 and root.shape[0] == graph.batch
-        outputs.append(_value_info(graph, name, root.data, batched))
+        if graph.dynamic:  # the shape comes from shape inference (_infer_output_shapes)
+            outputs.append(graph.onnx.helper.make_tensor_value_info(name, graph.tensor_type(root.dtype), None))
+        else:
+            outputs.append(_value_info(graph, name, root.data, False))
     if not used_input:
         raise ValueError("export_onnx: the output does not depend on the input (the forward cut the graph: "
                          "detach(), .data or NumPy on the data); nothing was written")
@@ -196,6 +207,8 @@ def export_onnx(model, example_input, path, opset: int = 17, dynamic_batch: bool
     proto = onnx.helper.make_model(_build(graph, model, x, roots), producer_name="dagrad",
                                    opset_imports=[onnx.helper.make_opsetid("", opset)])
     proto.ir_version = onnx.helper.find_min_ir_version_for(list(proto.opset_import))
+    if graph.dynamic:
+        _infer_output_shapes(onnx, proto)
     if metadata:
         onnx.helper.set_model_props(proto, {str(k): str(v) for k, v in metadata.items()})
     onnx.checker.check_model(proto, full_check=True)
