@@ -271,3 +271,10 @@ def test_bench_onnx_pieces_run(tmp_path):
     runs = bench_onnx.contenders(bench_onnx.SmallCNN(), images, str(tmp_path / "m.onnx"))
     result = bench_onnx.race(runs, repeats=1, pause=lambda: None)
     assert set(result["seconds"]) == {"dagrad", "onnxruntime"} and result["agreement"] >= 0.9
+
+
+def test_without_onnx_the_error_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    with pytest.raises(ImportError, match=r"pip install onnx"):
+        nn.export_onnx(nn.Linear(4, 2), np.zeros((2, 4), np.float32), tmp_path / "m.onnx")
+    assert list(tmp_path.iterdir()) == []

@@ -1,4 +1,6 @@
 """nn.save / nn.load with a .safetensors path: round trips here, with PyTorch, and bad files."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -130,3 +132,11 @@ def test_dagrad_to_torch_and_back(tmp_path):
     assert int(back[1].num_batches_tracked) == 5 and back[1].num_batches_tracked.dtype == np.int64
     with torch.no_grad():
         np.testing.assert_allclose(outputs(back, X), twin(torch.from_numpy(X)).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_without_safetensors_the_error_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "safetensors", None)
+    monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+    with pytest.raises(ImportError, match=r"pip install safetensors"):
+        nn.save(nn.Linear(2, 2), tmp_path / "m.safetensors")
+    assert list(tmp_path.iterdir()) == []
