@@ -120,6 +120,10 @@ CASES = {
     "swapaxes": (lambda: Fn(lambda x: x.swapaxes(-1, -2)), (3, 4)),
     "broadcast_to": (lambda: Fn(lambda x: x[:, :1].broadcast_to(x.shape)), (4,)),
     "broadcast_parameter": (lambda: WithParameter(lambda x, p: x + p.broadcast_to(x.shape), (4,)), (4,)),
+    "broadcast_size_of_batch": (lambda: WithParameter(lambda x, p: x @ p.broadcast_to((3, 3)), (3,)), (3,)),
+    "reshape_batch_merged": (lambda: Fn(lambda x: x.reshape(x.shape[0] * 4) * 2.0), (4,)),
+    "reshape_square": (lambda: WithParameter(lambda x, p: x.reshape(len(x), 3, 2) + p.reshape(3, 3)[:, :2], (9,)),
+                       (6,)),
     "concatenate": (lambda: Fn(lambda x: ag.concatenate([x, x * 2.0], axis=1)), (4,)),
     "stack": (lambda: Fn(lambda x: ag.stack([x, -x], axis=1)), (4,)),
     "getitem_slices": (lambda: Fn(lambda x: x[:, 1:3, ::2]), (3, 4)),
@@ -219,6 +223,31 @@ def test_an_op_without_onnx_form_names_it_and_its_module_and_writes_nothing(tmp_
     with pytest.raises(ValueError, match=r"op Repeat in module '1' \(Fn\)"):
         nn.export_onnx(model, np.zeros((2, 4), np.float32), path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_several_outputs(tmp_path):
+    model = Fn(lambda x: (x.relu(), x.sum(axis=1)))
+    nn.export_onnx(model, np.zeros((3, 4), np.float32), tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    x = RNG.standard_normal((5, 4)).astype(np.float32)
+    relu, total = session.run(["output0", "output1"], {"input": x})
+    np.testing.assert_allclose(relu, np.maximum(x, 0))
+    np.testing.assert_allclose(total, x.sum(axis=1), rtol=1e-5, atol=1e-6)
+
+
+def test_a_constant_shaped_by_the_batch_is_refused_unless_the_batch_is_fixed(tmp_path):
+    model = Fn(lambda x: x + np.ones(x.shape, np.float32))
+    with pytest.raises(ValueError, match="op Add in the model .*constant whose shape follows the batch"):
+        nn.export_onnx(model, np.zeros((3, 4), np.float32), tmp_path / "m.onnx")
+    assert list(tmp_path.iterdir()) == []
+    nn.export_onnx(model, np.zeros((3, 4), np.float32), tmp_path / "m.onnx", dynamic_batch=False)
+    run_both(model, tmp_path / "m.onnx", (3,))
+
+
+def test_a_model_that_changes_with_the_batch_size_is_refused(tmp_path):
+    model = Fn(lambda x: x * 2.0 if len(x) == 3 else x.exp())
+    with pytest.raises(ValueError, match="other ops at batch size 4 than at 3"):
+        nn.export_onnx(model, np.zeros((3, 4), np.float32), tmp_path / "m.onnx")
 
 
 def test_indexing_with_two_arrays_is_refused(tmp_path):

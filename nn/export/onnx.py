@@ -1,10 +1,10 @@
-"""export_onnx: trace a model once and write the graph as an ONNX file, atomically.
+"""export_onnx: trace a model and write the graph as an ONNX file, atomically.
 
-The trace is an ordinary forward pass in eval mode on a copy of ``example_input`` that
-requires grad, so every op that depends on the input is recorded (ops on constants
-alone are computed then and become constants: folded). The nodes are walked from the
-output in creation order (a topological order), each converted by its entry in
-``onnx_ops.CONVERTERS``. Parameters and buffers become initializers under their dotted
+The trace (trace.py) is an ordinary forward pass in eval mode on a copy of
+``example_input`` that requires grad, so every op that depends on the input is recorded
+(ops on constants alone are computed then and become constants: folded). The nodes are
+walked from the output in creation order (a topological order), each converted by its
+entry in ``onnx_ops.CONVERTERS``. Parameters and buffers become initializers under their dotted
 names (``0.weight``), other constants initializers named ``const_<k>``.
 """
 from __future__ import annotations
@@ -14,11 +14,11 @@ import os
 import numpy as np
 
 from autograd import Tensor
-from autograd.grad_mode import enable_grad
 from autograd.ops.elementwise import Cast
 
 from ..atomic import atomic_write
 from .onnx_ops import CONVERTERS
+from .trace import batch_axes, example_tensor, ops_behind, trace
 
 MIN_OPSET = 13  # Softmax over one axis, ReduceSum's and Unsqueeze's axes as inputs
 
@@ -35,9 +35,11 @@ def _require_onnx():
 class _Graph:
     """The ONNX nodes and initializers being built, and the names already given out."""
 
-    def __init__(self, onnx, opset: int, batch: int | None, dynamic: bool, module_names: dict):
-        self.onnx, self.opset, self.batch, self.dynamic = onnx, opset, batch, dynamic
+    def __init__(self, onnx, opset: int, x: Tensor, dynamic: bool, module_names: dict):
+        self.onnx, self.opset, self.x, self.dynamic = onnx, opset, x, dynamic
+        self.batch = len(x.data) if dynamic else None
         self.module_names = module_names
+        self.axes = {}     # id(fn) -> (its output's axes that follow the batch, its shape at batch + 1)
         self.nodes, self.initializers = [], []
         self.names = {}    # id(array) of an initializer -> its name
         self.keep = []     # the constant arrays named, kept alive so their ids stay theirs
@@ -72,6 +74,18 @@ class _Graph:
     def tensor_type(self, dtype) -> int:
         return self.onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
 
+    def batch_axes(self, value) -> frozenset:
+        """The axes of a node's output (or of a Tensor) whose length is the batch's, or follows it."""
+        if isinstance(value, Tensor):
+            if value.op is None:
+                return frozenset([0]) if value is self.x and self.dynamic else frozenset()
+            value = value.op
+        return self.axes[id(value)][0] if id(value) in self.axes else frozenset()
+
+    def is_batch_size(self, fn, axis: int) -> bool:
+        """True when the length of ``fn``'s output along ``axis`` is the batch size itself."""
+        return fn.out.shape[axis] == self.batch and self.axes[id(fn)][1][axis] == self.batch + 1
+
     def batch_size(self) -> str:
         """The model input's first axis as a one-element int64 vector (for dynamic shapes)."""
         return self.add("Gather", [self.add("Shape", ["input"]), self.ints([0])], axis=0)
@@ -86,41 +100,10 @@ class _Graph:
         return f"in module {name!r} ({type(module).__name__})" if name else f"in the model ({type(module).__name__})"
 
     def unsupported(self, fn, what: str | None = None) -> ValueError:
+        """The ValueError for an op that cannot be exported, naming it and its module."""
         what = what or "has no ONNX form in dagrad's exporter"
         return ValueError(f"export_onnx: op {type(fn).__name__} {self.where(fn)}: {what}; nothing was written "
                           "(see nn/export/onnx_ops.py for the ops that export)")
-
-
-def _trace(model, x: Tensor):
-    """The model's output on ``x`` in eval mode, recorded; every module's mode is restored."""
-    modes = [(module, module.training) for module in model.modules()]
-    model.eval()
-    try:
-        with enable_grad():
-            return model(x)
-    finally:
-        for module, mode in modes:
-            module.training = mode
-
-
-def _example(model, example_input) -> Tensor:
-    """A fresh input Tensor that requires grad, in the model's dtype (integer pixels too)."""
-    data = example_input.data if isinstance(example_input, Tensor) else np.asarray(example_input)
-    dtype = next((p.dtype for p in model.parameters()), None)
-    if dtype is not None and data.dtype != dtype and data.dtype.kind in "fiub":
-        data = data.astype(dtype)
-    return Tensor(data, requires_grad=True, name="input")
-
-
-def _ops_behind(roots) -> list:
-    """The recorded nodes the roots depend on, in creation order (inputs before users)."""
-    found, stack = {}, [t.op for t in roots if t.op is not None]
-    while stack:
-        fn = stack.pop()
-        if id(fn) not in found:
-            found[id(fn)] = fn
-            stack.extend(t.op for t in fn.inputs if t.op is not None and id(t.op) not in found)
-    return sorted(found.values(), key=lambda fn: fn.seq)
 
 
 def _value_info(graph: _Graph, name: str, array: np.ndarray, batched: bool):
@@ -152,10 +135,12 @@ def _build(graph: _Graph, model, x: Tensor, roots: list):
             return "input"
         return graph.constant(t.data, state_names.get(id(t.data)))
 
-    ops = _ops_behind(roots)
+    ops = ops_behind(roots)
     for fn in ops:
         if type(fn) not in CONVERTERS:
             raise graph.unsupported(fn)
+    if graph.dynamic:
+        graph.axes = batch_axes(model, x, ops, graph.unsupported)
     for fn in ops:
         names = [name_of(t) for t in fn.inputs]
         if type(fn) is not Cast:  # NumPy promotes mixed dtypes: ONNX needs the casts spelled out
@@ -196,14 +181,13 @@ def export_onnx(model, example_input, path, opset: int = 17, dynamic_batch: bool
     newest = onnx.defs.onnx_opset_version()
     if not MIN_OPSET <= opset <= newest:
         raise ValueError(f"export_onnx: opset must be between {MIN_OPSET} and {newest}, got {opset}")
-    x = _example(model, example_input)
-    out = _trace(model, x)
-    roots = list(out) if isinstance(out, (list, tuple)) else [out]
-    if not all(isinstance(t, Tensor) for t in roots):
-        raise TypeError(f"export_onnx: the model must return a Tensor or a tuple of Tensors, "
-                        f"got {type(out).__name__}")
+    x = example_tensor(model, example_input)
+    if dynamic_batch and (x.ndim == 0 or len(x.data) == 0):
+        raise ValueError(f"export_onnx: a dynamic batch needs an example with a batch axis of at least one "
+                         f"row, got shape {x.shape}")
+    roots = trace(model, x)
     module_names = {id(module): name for name, module in model.named_modules()}
-    graph = _Graph(onnx, opset, x.shape[0] if x.ndim else None, dynamic_batch and x.ndim > 0, module_names)
+    graph = _Graph(onnx, opset, x, dynamic_batch, module_names)
     proto = onnx.helper.make_model(_build(graph, model, x, roots), producer_name="dagrad",
                                    opset_imports=[onnx.helper.make_opsetid("", opset)])
     proto.ir_version = onnx.helper.find_min_ir_version_for(list(proto.opset_import))

@@ -125,10 +125,17 @@ CONVERTERS.update({reduce.Sum: _reduction("ReduceSum", 13), reduce.Mean: _reduct
 
 @converts(shape.Reshape)
 def _reshape(graph, fn, names):
-    target = [int(n) for n in np.atleast_1d(fn.shape)]  # as the user gave it, -1 included
-    source = fn.inputs[0].shape
-    if graph.dynamic and source and target and target[0] == source[0] > 0:
-        target[0] = 0  # 0: copy the input's first axis (the batch), not the traced size
+    """The traced shape, with each axis that follows the batch copied from the input (0) or
+    left to be worked out (-1), so the file runs at any batch size."""
+    target, source = [int(n) for n in fn.out.shape], fn.inputs[0].shape
+    copied = graph.batch_axes(fn.inputs[0])
+    for axis in sorted(graph.batch_axes(fn)):
+        if axis in copied and source[axis] == target[axis]:
+            target[axis] = 0
+        elif -1 in target:
+            raise graph.unsupported(fn, f"a reshape to {fn.shape} in which several axes follow the batch size")
+        else:
+            target[axis] = -1
     return graph.add("Reshape", [names[0], graph.ints(target)])
 
 
@@ -141,13 +148,22 @@ def _transpose(graph, fn, names):
 
 @converts(shape.BroadcastTo)
 def _broadcast_to(graph, fn, names):
-    target, source = list(fn.out.shape), fn.inputs[0].shape
-    if not (graph.dynamic and target and target[0] == graph.batch):
-        return graph.add("Expand", [names[0], graph.ints(target)])
-    if len(source) == len(target) and source[0] == target[0]:
-        return graph.add("Expand", [names[0], graph.ints([1] + target[1:])])  # 1 keeps the input's axis
-    return graph.add("Expand", [names[0], graph.add("Concat", [graph.batch_size(), graph.ints(target[1:])],
-                                                    axis=0)])
+    """Expand to the traced shape; an axis that follows the batch is 1 where the input has it
+    (Expand keeps the input's length) and the model input's batch size where it does not."""
+    dims, kept = [int(n) for n in fn.out.shape], graph.batch_axes(fn.inputs[0])
+    offset, from_input = fn.out.ndim - fn.inputs[0].ndim, []
+    for axis in graph.batch_axes(fn):
+        if axis - offset in kept:
+            dims[axis] = 1
+        elif graph.is_batch_size(fn, axis):
+            from_input.append(axis)
+        else:
+            raise graph.unsupported(fn, f"a broadcast to {fn.shape} whose axis {axis} follows the batch size "
+                                        "without being it")
+    if not from_input:
+        return graph.add("Expand", [names[0], graph.ints(dims)])
+    parts = [graph.batch_size() if axis in from_input else graph.ints([n]) for axis, n in enumerate(dims)]
+    return graph.add("Expand", [names[0], graph.add("Concat", parts, axis=0)])
 
 
 @converts(shape.Concatenate)
