@@ -244,6 +244,12 @@ def test_a_constant_shaped_by_the_batch_is_refused_unless_the_batch_is_fixed(tmp
     run_both(model, tmp_path / "m.onnx", (3,))
 
 
+def test_a_condition_computed_from_the_input_is_refused(tmp_path):
+    model = Fn(lambda x: ag.where(x > 0, x, 0.0))  # x > 0 is a plain array: the file would hold its values
+    with pytest.raises(ValueError, match="op Where .*its condition .* follows the batch"):
+        nn.export_onnx(model, np.zeros((3, 4), np.float32), tmp_path / "m.onnx")
+
+
 def test_a_model_that_changes_with_the_batch_size_is_refused(tmp_path):
     model = Fn(lambda x: x * 2.0 if len(x) == 3 else x.exp())
     with pytest.raises(ValueError, match="other ops at batch size 4 than at 3"):

@@ -5,7 +5,8 @@ recorded; ops on constants alone run then and give constants (folded). Which axe
 each op's output follow the batch size is seen, not guessed: the model is traced a
 second time on one more example (the first row repeated), and the axes whose length
 changed are the batch's. A constant whose shape changed (``np.zeros(x.shape)`` made
-outside the graph) cannot follow the batch and is refused.
+outside the graph), or an op's array attribute that did (the condition of
+``where(x > 0, ...)``: comparisons are not recorded), is refused.
 """
 from __future__ import annotations
 
@@ -71,6 +72,12 @@ def batch_axes(model, x: Tensor, ops: list, refuse) -> dict:
                 raise refuse(fn, f"its input of shape {t.shape} is a constant whose shape follows the batch "
                                  "(made from the input's shape outside the graph); make it from the input with "
                                  "recorded ops, or export with dynamic_batch=False")
+        for name, value in vars(fn).items():
+            other_value = vars(other).get(name)
+            if isinstance(value, np.ndarray) and np.shape(value) != np.shape(other_value):
+                raise refuse(fn, f"its {name} (an array of shape {value.shape}) follows the batch: it was made "
+                                 "from the input (a comparison such as x > 0 is not a recorded op), so the file "
+                                 "would hold the example's values")
         changed = frozenset(i for i, (a, b) in enumerate(zip(fn.out.shape, other.out.shape)) if a != b)
         axes[id(fn)] = (changed, other.out.shape)
     return axes
