@@ -164,7 +164,7 @@ def run_both(model, path, batch_sizes, dtype=np.float32, shape=(4,)):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("opset", [17, 18])
+@pytest.mark.parametrize("opset", [13, 17, 18])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_each_op_exports_and_runs_at_any_batch_size(tmp_path, case, opset):
     make, shape = CASES[case]
