@@ -60,7 +60,13 @@ def main(argv=None) -> int:
     parser.add_argument("--data", help="directory with the MNIST files (default: $MNIST_DIR, then a cache)")
     parser.add_argument("--batch-size", type=int, default=10000, help="images per onnxruntime call")
     args = parser.parse_args(argv)
-    result = evaluate(args.model, args.data, args.batch_size)
+    if not os.path.isfile(args.model):
+        parser.error(f"no ONNX file {args.model!r}")
+    try:
+        result = evaluate(args.model, args.data, args.batch_size)
+    except (OSError, ValueError) as error:  # missing MNIST files, a model without its metadata: one line
+        print(f"serve_onnx.py: {error}".splitlines()[0], file=sys.stderr)
+        return 2
     print(f"test accuracy {result['accuracy']:.2%} ({result['correct']}/{result['total']}) "
           f"in {result['seconds'] * 1000:.0f} ms with onnxruntime")
     return 0
