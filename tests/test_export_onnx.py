@@ -35,6 +35,16 @@ class Fn(nn.Module):
         return self.f(x)
 
 
+class Unexportable(ag.Function):
+    """An op of the user's own: it has no ONNX form."""
+
+    def forward(self, a):
+        return a * 2.0
+
+    def backward(self, grad):
+        return grad * 2.0
+
+
 class WithParameter(nn.Module):
     """f(x, p) with a parameter p of the given shape (ops recorded on a parameter, not the input)."""
 
@@ -124,6 +134,8 @@ CASES = {
     "reshape_batch_merged": (lambda: Fn(lambda x: x.reshape(x.shape[0] * 4) * 2.0), (4,)),
     "reshape_square": (lambda: WithParameter(lambda x, p: x.reshape(len(x), 3, 2) + p.reshape(3, 3)[:, :2], (9,)),
                        (6,)),
+    "repeat": (lambda: Fn(lambda x: x.repeat(2, axis=1)), (4,)),
+    "repeat_counts": (lambda: Fn(lambda x: x.repeat([1, 0, 3, 1], axis=-1)), (4,)),
     "concatenate": (lambda: Fn(lambda x: ag.concatenate([x, x * 2.0], axis=1)), (4,)),
     "stack": (lambda: Fn(lambda x: ag.stack([x, -x], axis=1)), (4,)),
     "getitem_slices": (lambda: Fn(lambda x: x[:, 1:3, ::2]), (3, 4)),
@@ -218,9 +230,9 @@ def test_the_modes_are_restored_after_the_trace(tmp_path):
 
 
 def test_an_op_without_onnx_form_names_it_and_its_module_and_writes_nothing(tmp_path):
-    model = nn.Sequential(nn.Linear(4, 4), Fn(lambda x: x.repeat(2, axis=1)))
+    model = nn.Sequential(nn.Linear(4, 4), Fn(lambda x: Unexportable.apply(x)))
     path = tmp_path / "m.onnx"
-    with pytest.raises(ValueError, match=r"op Repeat in module '1' \(Fn\)"):
+    with pytest.raises(ValueError, match=r"op Unexportable in module '1' \(Fn\): has no ONNX form"):
         nn.export_onnx(model, np.zeros((2, 4), np.float32), path)
     assert list(tmp_path.iterdir()) == []
 
@@ -256,6 +268,14 @@ def test_a_model_that_changes_with_the_batch_size_is_refused(tmp_path):
         nn.export_onnx(model, np.zeros((3, 4), np.float32), tmp_path / "m.onnx")
 
 
+def test_a_repeat_along_the_batch_is_refused_unless_the_batch_is_fixed(tmp_path):
+    model = Fn(lambda x: x.repeat(2, axis=0))
+    with pytest.raises(ValueError, match="op Repeat .*along the batch axis"):
+        nn.export_onnx(model, np.zeros((3, 4), np.float32), tmp_path / "m.onnx")
+    nn.export_onnx(model, np.zeros((3, 4), np.float32), tmp_path / "m.onnx", dynamic_batch=False)
+    run_both(model, tmp_path / "m.onnx", (3,))
+
+
 def test_indexing_with_two_arrays_is_refused(tmp_path):
     model = Fn(lambda x: x[[0, 1], [1, 2]])
     with pytest.raises(ValueError, match="GetItem .*several integer arrays"):
@@ -273,7 +293,7 @@ def test_a_failed_export_leaves_the_old_file_and_no_temporary(tmp_path):
     nn.export_onnx(nn.Linear(4, 2), np.zeros((2, 4), np.float32), path)
     before = path.read_bytes()
     with pytest.raises(ValueError):
-        nn.export_onnx(Fn(lambda x: x.repeat(2)), np.zeros((2, 4), np.float32), path)
+        nn.export_onnx(Fn(lambda x: Unexportable.apply(x)), np.zeros((2, 4), np.float32), path)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
 
 

@@ -20,6 +20,7 @@ Sum, Mean, Max (axis, keepdims)           ReduceSum, ReduceMean, ReduceMax
 Reshape (reshape, flatten)                Reshape (the batch axis copied, not fixed)
 Transpose, BroadcastTo                    Transpose, Expand
 Concatenate, Stack                        Concat (Unsqueeze first for Stack)
+Repeat (not along the batch axis)         Gather
 GetItem: ints, slices, None, ..., one     Gather, Slice, Unsqueeze
 integer array (or boolean mask)
 Cast, Where (a constant condition)        Cast, Where
@@ -28,7 +29,7 @@ Conv2d, MaxPool2d, AvgPool2d              Conv, MaxPool, AveragePool(count_inclu
 
 Dropout and BatchNorm1d/2d in eval mode need nothing of their own: dropout records
 nothing, and batch norm's eval path is elementwise ops on its buffers (initializers).
-Not exported: Repeat, ScatterAdd, Unfold, Fold, the fused losses, and GetItem with
+Not exported: ScatterAdd, Unfold, Fold, the fused losses, and GetItem with
 several index arrays.
 """
 from __future__ import annotations
@@ -175,6 +176,19 @@ def _concatenate(graph, fn, names):
 def _stack(graph, fn, names):
     axis = graph.ints([fn.axis % fn.out.ndim])
     return graph.add("Concat", [graph.add("Unsqueeze", [name, axis]) for name in names], axis=int(fn.axis))
+
+
+@converts(shape.Repeat)
+def _repeat(graph, fn, names):
+    """np.repeat as a Gather of each index repeated (flattened first when axis is None)."""
+    source = fn.inputs[0]
+    if graph.batch_axes(source) and (fn.axis is None or fn.axis % source.ndim in graph.batch_axes(source)):
+        raise graph.unsupported(fn, "a repeat along the batch axis (its indices would hold the traced batch size)")
+    name, axis = names[0], 0 if fn.axis is None else fn.axis % source.ndim
+    if fn.axis is None:
+        name = graph.add("Reshape", [name, graph.ints([-1])])
+    index = np.repeat(np.arange(source.size if fn.axis is None else source.shape[axis]), fn.repeats)
+    return graph.add("Gather", [name, graph.constant(index.astype(np.int64))], axis=axis)
 
 
 @converts(shape.GetItem)
