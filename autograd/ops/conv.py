@@ -13,7 +13,7 @@ import numpy as np
 
 from ..function import Function
 from .nn import recorded
-from .windows import check_image, col2im, im2col, output_size, pair, window_label
+from .windows import check_image, col2im, conv_col2im, conv_columns, im2col, output_size, pair, window_label
 
 
 def _window_attributes(op: str, kernel_size, dilation, padding, stride) -> tuple:
@@ -114,12 +114,12 @@ class Conv2d(Function):
                              f"(it must be ({weight.shape[0]},))")
         kernel = weight.shape[2:]
         out_size = output_size("Conv2d", x.shape[2:], kernel, self.stride, self.padding, self.dilation)
-        cols = im2col(x, kernel, self.stride, self.padding, self.dilation, out_size)
-        out = np.matmul(weight.reshape(weight.shape[0], -1), cols)
+        cols = conv_columns(x, kernel, self.stride, self.padding, self.dilation, out_size)
+        out = np.matmul(weight.reshape(weight.shape[0], -1), cols)  # (O, OH*OW*N): the batch in one GEMM
         if bias is not None:
             out += bias[:, None]
         self.save(x, weight, cols)
-        return out.reshape(x.shape[0], weight.shape[0], *out_size)
+        return out.reshape(weight.shape[0], *out_size, x.shape[0]).transpose(3, 0, 1, 2)
 
     def backward(self, grad):
         x, weight, cols = self.saved
@@ -127,22 +127,24 @@ class Conv2d(Function):
         need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
         n, o = grad.shape[:2]
         kernel = weight.shape[2:]
-        rows = grad.reshape(n, o, -1)
         weight2 = weight.reshape(o, -1)
         grad_x = grad_w = grad_b = None
         if recorded(grad):  # create_graph: the same formula with engine ops, from the input Tensor
+            rows = grad.reshape(n, o, -1)
             if need_x:
                 grad_x = fold(weight2.T @ rows, x.shape[2:], kernel, self.dilation, self.padding, self.stride)
             if need_w:
                 cols = unfold(x, kernel, self.dilation, self.padding, self.stride)
                 grad_w = (rows @ cols.swapaxes(1, 2)).sum(axis=0).reshape(weight.shape)
+            if need_b:
+                grad_b = grad.sum(axis=(0, 2, 3))
         else:
+            rows = grad.transpose(1, 2, 3, 0).reshape(o, -1)  # (O, OH*OW*N), no copy in Conv2d's layout
             if need_x:
-                out_size = grad.shape[2:]
-                grad_x = col2im(np.matmul(weight2.T, rows), x.shape[2:], kernel, self.stride, self.padding,
-                                self.dilation, out_size)
+                grad_x = conv_col2im(np.matmul(weight2.T, rows), n, x.shape[2:], kernel, self.stride,
+                                     self.padding, self.dilation, grad.shape[2:])
             if need_w:
-                grad_w = np.tensordot(rows, cols, axes=([0, 2], [0, 2])).reshape(weight.shape)
-        if need_b:
-            grad_b = grad.sum(axis=(0, 2, 3))
+                grad_w = np.matmul(rows, cols.T).reshape(weight.shape)
+            if need_b:
+                grad_b = rows.sum(axis=1)
         return (grad_x, grad_w) if len(self.needs_input_grad) == 2 else (grad_x, grad_w, grad_b)

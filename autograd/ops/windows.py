@@ -43,15 +43,43 @@ def output_size(op: str, size: tuple, kernel: tuple, stride: tuple, padding: tup
     return tuple(out)
 
 
+def like(x: np.ndarray, shape: tuple, fill=None) -> np.ndarray:
+    """A new (N, C, H', W') array of ``shape`` in ``x``'s memory order: batch-last (C, H, W, N)
+    when ``x`` is laid out so (what Conv2d returns), else C-ordered. ``fill`` None leaves it empty."""
+    n, c, h, w = shape
+    if batch_last_layout(x):
+        out = np.empty((c, h, w, n), dtype=x.dtype).transpose(3, 0, 1, 2)
+    else:
+        out = np.empty(shape, dtype=x.dtype)
+    if fill is not None:
+        out.fill(fill)
+    return out
+
+
+def batch_last_layout(x: np.ndarray) -> bool:
+    """True when the (N, C, H, W) array ``x`` is a view of a C-ordered (C, H, W, N) array."""
+    return x.ndim == 4 and x.shape[0] > 1 and x.transpose(1, 2, 3, 0).flags.c_contiguous
+
+
 def padded(x: np.ndarray, padding: tuple, value: float = 0.0) -> np.ndarray:
     """``x`` with ``padding`` (ph, pw) pixels of ``value`` around its last two axes (x itself when 0)."""
     ph, pw = padding
     if not ph and not pw:
         return x
     n, c, h, w = x.shape
-    out = np.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    out = like(x, (n, c, h + 2 * ph, w + 2 * pw), value)
     out[:, :, ph:ph + h, pw:pw + w] = x
     return out
+
+
+def offsets(kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple):
+    """(i, j, rows, cols) for each kernel offset: the slices of a padded image that the offset
+    (i, j) of every window covers, so image[:, :, rows, cols] is (N, C, OH, OW)."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_size
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+        for j in range(kw):
+            yield i, j, rows, slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
 
 
 def windows(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple) -> np.ndarray:
@@ -73,18 +101,57 @@ def im2col(x: np.ndarray, kernel, stride, padding, dilation, out_size) -> np.nda
 def col2im(cols: np.ndarray, size: tuple, kernel, stride, padding, dilation, out_size) -> np.ndarray:
     """The adjoint of im2col: (N, C*kh*kw, L) columns summed back into (N, C, H, W), overlaps adding.
 
-    ``cols`` may also be given as (N, C, kh, kw, OH, OW) blocks (a broadcast view, say).
     One strided slice-add per kernel offset (kh*kw of them) into a preallocated array.
     """
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow) = kernel, stride, padding, dilation, out_size
-    n, c = cols.shape[0], cols.shape[1] if cols.ndim == 6 else cols.shape[1] // (kh * kw)
-    blocks = cols if cols.ndim == 6 else cols.reshape(n, c, kh, kw, oh, ow)
+    (kh, kw), (ph, pw) = kernel, padding
+    n, c = cols.shape[0], cols.shape[1] // (kh * kw)
+    blocks = cols.reshape(n, c, kh, kw, *out_size)
     out = np.zeros((n, c, size[0] + 2 * ph, size[1] + 2 * pw), dtype=cols.dtype)
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-        for j in range(kw):
-            out[:, :, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, i, j]
-    return out[:, :, ph:ph + size[0], pw:pw + size[1]] if ph or pw else out
+    for i, j, rows, columns in offsets(kernel, stride, dilation, out_size):
+        out[:, :, rows, columns] += blocks[:, :, i, j]
+    return out[:, :, ph:ph + size[0], pw:pw + size[1]]
+
+
+# Conv2d's own im2col keeps the batch inside one matrix product: columns (C*kh*kw, OH*OW*N),
+# so W2 @ columns is the whole batch, and the image axis N innermost in memory, so every
+# slice copied or added is a run of OW*N contiguous numbers (NumPy's loops pay per run:
+# with OW = 8 innermost, im2col and col2im took 3x and 3.2x longer). Conv2d's output is
+# therefore a (N, O, OH, OW) view of a (O, OH, OW, N) array; elementwise ops and the pools
+# keep that layout, so the next conv copies nothing to get it.
+
+def batch_last(x: np.ndarray, padding: tuple = (0, 0)) -> np.ndarray:
+    """``x`` (N, C, H, W) as a C-ordered (C, H + 2ph, W + 2pw, N) array, zero padded: x's own
+    memory when it is laid out so and needs no padding, else one copy."""
+    n, c, h, w = x.shape
+    ph, pw = padding
+    t = x.transpose(1, 2, 3, 0)
+    if not ph and not pw:
+        return t if t.flags.c_contiguous else np.ascontiguousarray(t)
+    out = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
+    out[:, ph:ph + h, pw:pw + w] = t
+    return out
+
+
+def conv_columns(x: np.ndarray, kernel, stride, padding, dilation, out_size) -> np.ndarray:
+    """(C*kh*kw, OH*OW*N): the windows of ``x`` (N, C, H, W) as columns, rows in weight order."""
+    image = batch_last(x, padding)
+    c, n = image.shape[0], image.shape[3]
+    cols = np.empty((c, *kernel, *out_size, n), dtype=x.dtype)
+    for i, j, rows, columns in offsets(kernel, stride, dilation, out_size):
+        cols[:, i, j] = image[:, rows, columns]
+    return cols.reshape(c * kernel[0] * kernel[1], -1)
+
+
+def conv_col2im(cols: np.ndarray, n: int, size: tuple, kernel, stride, padding, dilation,
+                out_size) -> np.ndarray:
+    """The adjoint of conv_columns: (C*kh*kw, OH*OW*N) summed back into an (N, C, H, W) view."""
+    (kh, kw), (ph, pw) = kernel, padding
+    c = cols.shape[0] // (kh * kw)
+    blocks = cols.reshape(c, kh, kw, *out_size, n)
+    out = np.zeros((c, size[0] + 2 * ph, size[1] + 2 * pw, n), dtype=cols.dtype)
+    for i, j, rows, columns in offsets(kernel, stride, dilation, out_size):
+        out[:, rows, columns] += blocks[:, i, j]
+    return out[:, ph:ph + size[0], pw:pw + size[1]].transpose(3, 0, 1, 2)
 
 
 def window_label(op: str, kernel, **settings) -> str:
