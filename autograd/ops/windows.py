@@ -112,48 +112,6 @@ def col2im(cols: np.ndarray, size: tuple, kernel, stride, padding, dilation, out
     return out[:, :, ph:ph + size[0], pw:pw + size[1]]
 
 
-# Conv2d's own im2col keeps the batch inside one matrix product: columns (C*kh*kw, OH*OW*N),
-# so W2 @ columns is the whole batch, and the image axis N innermost in memory, so every
-# slice copied or added is a run of OW*N contiguous numbers (NumPy's loops pay per run:
-# with OW = 8 innermost, im2col and col2im took 3x and 3.2x longer). Conv2d's output is
-# therefore a (N, O, OH, OW) view of a (O, OH, OW, N) array; elementwise ops and the pools
-# keep that layout, so the next conv copies nothing to get it.
-
-def batch_last(x: np.ndarray, padding: tuple = (0, 0)) -> np.ndarray:
-    """``x`` (N, C, H, W) as a C-ordered (C, H + 2ph, W + 2pw, N) array, zero padded: x's own
-    memory when it is laid out so and needs no padding, else one copy."""
-    n, c, h, w = x.shape
-    ph, pw = padding
-    t = x.transpose(1, 2, 3, 0)
-    if not ph and not pw:
-        return t if t.flags.c_contiguous else np.ascontiguousarray(t)
-    out = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
-    out[:, ph:ph + h, pw:pw + w] = t
-    return out
-
-
-def conv_columns(x: np.ndarray, kernel, stride, padding, dilation, out_size) -> np.ndarray:
-    """(C*kh*kw, OH*OW*N): the windows of ``x`` (N, C, H, W) as columns, rows in weight order."""
-    image = batch_last(x, padding)
-    c, n = image.shape[0], image.shape[3]
-    cols = np.empty((c, *kernel, *out_size, n), dtype=x.dtype)
-    for i, j, rows, columns in offsets(kernel, stride, dilation, out_size):
-        cols[:, i, j] = image[:, rows, columns]
-    return cols.reshape(c * kernel[0] * kernel[1], -1)
-
-
-def conv_col2im(cols: np.ndarray, n: int, size: tuple, kernel, stride, padding, dilation,
-                out_size) -> np.ndarray:
-    """The adjoint of conv_columns: (C*kh*kw, OH*OW*N) summed back into an (N, C, H, W) view."""
-    (kh, kw), (ph, pw) = kernel, padding
-    c = cols.shape[0] // (kh * kw)
-    blocks = cols.reshape(c, kh, kw, *out_size, n)
-    out = np.zeros((c, size[0] + 2 * ph, size[1] + 2 * pw, n), dtype=cols.dtype)
-    for i, j, rows, columns in offsets(kernel, stride, dilation, out_size):
-        out[:, rows, columns] += blocks[:, i, j]
-    return out[:, ph:ph + size[0], pw:pw + size[1]].transpose(3, 0, 1, 2)
-
-
 def window_label(op: str, kernel, **settings) -> str:
     """A drawing's label, e.g. ``Conv2d(5x5, stride=2, padding=(1, 0))``: the kernel, then each
     setting given as (value, default) whose value differs, a square pair shown as one int."""
