@@ -15,7 +15,7 @@ from ..grad_mode import STATE
 from .conv import fold
 from .nn import recorded
 from .shape import ScatterAdd
-from .windows import check_image, like, offsets, output_size, padded, pair, window_label
+from .windows import batch_last_layout, check_image, new_image, offsets, output_size, padded, pair, window_label
 
 _NO_DILATION = (1, 1)
 
@@ -71,14 +71,14 @@ class MaxPool2d(_Pool2d):
             np.maximum(out, candidate, out=out)
             np.multiply(better, k, out=step, casting="unsafe")
             np.maximum(winner, step, out=winner)
-        self.save(winner, x.shape)
+        self.save(winner, x.shape, batch_last_layout(x))
         return out
 
     def _offsets(self, out_size: tuple):
         return offsets(self.kernel_size, self.stride, _NO_DILATION, out_size)
 
     def backward(self, grad):
-        winner, shape = self.saved
+        winner, shape, layout = self.saved
         if recorded(grad):
             index = self._flat_index(winner, shape)
             return ScatterAdd.apply(grad.reshape(-1), index=(index,), shape=(int(np.prod(shape)),)).reshape(shape)
@@ -90,7 +90,7 @@ class MaxPool2d(_Pool2d):
                 np.multiply(grad, mask, out=slot)
             else:
                 slot += grad * mask
-        return _spread(self, grad, shape, part)
+        return _spread(self, grad, shape, layout, part)
 
     def _flat_index(self, winner: np.ndarray, shape: tuple) -> np.ndarray:
         """The position in x (flat, C order) of each window's maximum."""
@@ -117,11 +117,11 @@ class AvgPool2d(_Pool2d):
             out = image[:, :, rows, columns].copy(order="K") if out is None else np.add(
                 out, image[:, :, rows, columns], out=out)
         out *= 1.0 / (self.kernel_size[0] * self.kernel_size[1])
-        self.save(x.shape)
+        self.save(x.shape, batch_last_layout(x))
         return out
 
     def backward(self, grad):
-        (shape,) = self.saved
+        shape, layout = self.saved
         kh, kw = self.kernel_size
         share = grad / (kh * kw)
         if recorded(grad):
@@ -135,12 +135,13 @@ class AvgPool2d(_Pool2d):
                 slot[...] = share
             else:
                 slot += share
-        return _spread(self, grad, shape, part)
+        return _spread(self, grad, shape, layout, part)
 
 
-def _spread(pool: _Pool2d, grad: np.ndarray, shape: tuple, part) -> np.ndarray:
+def _spread(pool: _Pool2d, grad: np.ndarray, shape: tuple, layout: bool, part) -> np.ndarray:
     """The input's gradient, from ``part(k, slot, tiles)``, which puts kernel offset k's share of
     ``grad`` into ``slot``, the (N, C, OH, OW) slice of the gradient that offset k covers.
+    The gradient is laid out as the input was (batch-last when ``layout``).
 
     ``tiles``: the windows tile the input exactly, so each slot is written once, straight
     into place (no zeros first); otherwise the slots are added into zeros (windows that
@@ -151,7 +152,7 @@ def _spread(pool: _Pool2d, grad: np.ndarray, shape: tuple, part) -> np.ndarray:
     size = (h + 2 * ph, w + 2 * pw)
     tiles = pool.stride == pool.kernel_size and all(
         o * k == s for o, k, s in zip(out_size, pool.kernel_size, size))
-    out = like(grad, (n, c) + size, None if tiles else 0.0)
+    out = new_image((n, c) + size, grad.dtype, layout, None if tiles else 0.0)
     for k, (_, _, rows, columns) in enumerate(offsets(pool.kernel_size, pool.stride, _NO_DILATION, out_size)):
         part(k, out[:, :, rows, columns], tiles)
     return out[:, :, ph:ph + h, pw:pw + w]

@@ -43,14 +43,14 @@ def output_size(op: str, size: tuple, kernel: tuple, stride: tuple, padding: tup
     return tuple(out)
 
 
-def like(x: np.ndarray, shape: tuple, fill=None) -> np.ndarray:
-    """A new (N, C, H', W') array of ``shape`` in ``x``'s memory order: batch-last (C, H, W, N)
-    when ``x`` is laid out so (what Conv2d returns), else C-ordered. ``fill`` None leaves it empty."""
+def new_image(shape: tuple, dtype, batch_last: bool, fill=None) -> np.ndarray:
+    """A new (N, C, H, W) array: a view of a (C, H, W, N) one when ``batch_last`` (the layout
+    Conv2d returns, see conv_arrays.py), else C-ordered. ``fill`` None leaves it empty."""
     n, c, h, w = shape
-    if batch_last_layout(x):
-        out = np.empty((c, h, w, n), dtype=x.dtype).transpose(3, 0, 1, 2)
+    if batch_last:
+        out = np.empty((c, h, w, n), dtype=dtype).transpose(3, 0, 1, 2)
     else:
-        out = np.empty(shape, dtype=x.dtype)
+        out = np.empty(shape, dtype=dtype)
     if fill is not None:
         out.fill(fill)
     return out
@@ -67,7 +67,7 @@ def padded(x: np.ndarray, padding: tuple, value: float = 0.0) -> np.ndarray:
     if not ph and not pw:
         return x
     n, c, h, w = x.shape
-    out = like(x, (n, c, h + 2 * ph, w + 2 * pw), value)
+    out = new_image((n, c, h + 2 * ph, w + 2 * pw), x.dtype, batch_last_layout(x), value)
     out[:, :, ph:ph + h, pw:pw + w] = x
     return out
 
