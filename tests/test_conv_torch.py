@@ -36,7 +36,8 @@ def test_conv2d(shapes, kwargs):
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 0)),
+    dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 0)),
     dict(kernel_size=2, stride=1, padding=1),
 ])
 def test_max_pool2d_with_ties_and_padding(kwargs):

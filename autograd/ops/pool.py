@@ -1,10 +1,12 @@
 """Pooling: MaxPool2d and AvgPool2d over (N, C, H, W) images, rules beside forwards.
 
 Max pooling sends each window's gradient to one element: the first maximum of the
-window in row-major order, as PyTorch does, also when several elements tie. Its rule is
-a ScatterAdd of the gradient into the input's positions, itself differentiable (its
-gradient is an index). Average pooling counts the zero padding in the average (PyTorch's
-count_include_pad=True); its rule is a Fold of the gradient spread evenly over each window.
+window in row-major order, as PyTorch does, also when several elements tie. Average
+pooling counts the zero padding in the average (PyTorch's count_include_pad=True).
+Both work on strided slices of the input, one per kernel offset, and write their
+gradients slice by slice. On Tensors (create_graph) max pooling's rule is a ScatterAdd
+of the gradient into the input's positions, itself differentiable (its gradient is an
+index), and average pooling's a Fold of the gradient spread evenly over each window.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from ..grad_mode import STATE
 from .conv import fold
 from .nn import recorded
 from .shape import ScatterAdd
-from .windows import batch_last_layout, check_image, new_image, offsets, output_size, padded, pair, window_label
+from .windows import (batch_last_layout, check_image, in_layout, new_image, offsets, output_size, padded, pair,
+                      window_label)
 
 _NO_DILATION = (1, 1)
 
@@ -83,6 +86,7 @@ class MaxPool2d(_Pool2d):
             index = self._flat_index(winner, shape)
             return ScatterAdd.apply(grad.reshape(-1), index=(index,), shape=(int(np.prod(shape)),)).reshape(shape)
         mask = np.empty_like(winner, dtype=bool)
+        grad = in_layout(grad, layout)  # one layout for the loops below (mixed ones run 10x slower)
 
         def part(k, slot, tiles):
             np.equal(winner, k, out=mask)

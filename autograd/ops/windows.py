@@ -61,6 +61,15 @@ def batch_last_layout(x: np.ndarray) -> bool:
     return x.ndim == 4 and x.shape[0] > 1 and x.transpose(1, 2, 3, 0).flags.c_contiguous
 
 
+def in_layout(x: np.ndarray, batch_last: bool) -> np.ndarray:
+    """``x`` (N, C, H, W), copied into the batch-last layout or out of it unless already so."""
+    if batch_last_layout(x) == batch_last:
+        return x
+    if batch_last:
+        return np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    return np.ascontiguousarray(x)
+
+
 def padded(x: np.ndarray, padding: tuple, value: float = 0.0) -> np.ndarray:
     """``x`` with ``padding`` (ph, pw) pixels of ``value`` around its last two axes (x itself when 0)."""
     ph, pw = padding
