@@ -193,3 +193,12 @@ def test_conv2d_backward_in_blocks_of_columns(monkeypatch, block):
     for g, h in zip(whole, parts):
         np.testing.assert_allclose(g, h, rtol=1e-12)
     assert ag.gradcheck(lambda *t: ag.Conv2d.apply(*t, padding=1, stride=(1, 2), dilation=(2, 1)), [x, w, b])
+
+
+def test_conv2d_forward_in_blocks_of_output_rows(monkeypatch):
+    from autograd.ops import conv_arrays
+    x, w, b = leaf(3, 2, 9, 7), leaf(4, 2, 3, 2), leaf(4)
+    whole = ag.Conv2d.apply(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)).data
+    monkeypatch.setattr(conv_arrays, "FORWARD_BLOCK", 2 * (2 * 3 * 2 * 7 * 3))  # two output rows of 7 per block
+    np.testing.assert_allclose(ag.Conv2d.apply(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)).data, whole,
+                               rtol=1e-12)
