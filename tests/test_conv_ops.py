@@ -180,3 +180,25 @@ def test_drawings_label_conv_and_pool_nodes_with_kernel_stride_padding():
     assert 'label="AvgPool2d(2x2, stride=1, padding=1)"' in source
     plain = ag.make_dot(F.conv2d(x, w).sum()).source
     assert 'label="Conv2d(5x3)"' in plain
+
+
+@pytest.mark.parametrize("block", [40, 500])  # kernel rows of one channel per block; two channels
+def test_conv2d_backward_in_blocks_of_columns(monkeypatch, block):
+    from autograd.ops import conv_arrays
+    x, w, b = leaf(2, 3, 6, 5), leaf(2, 3, 3, 2), leaf(2)
+    whole = [g.data for g in ag.grad(ag.Conv2d.apply(x, w, b, padding=1, stride=(1, 2)).sum(), [x, w, b])]
+    monkeypatch.setattr(conv_arrays, "BLOCK", block)
+    assert len(list(conv_arrays.blocks(3, (3, 2), 2 * 6 * 3))) > 1
+    parts = [g.data for g in ag.grad(ag.Conv2d.apply(x, w, b, padding=1, stride=(1, 2)).sum(), [x, w, b])]
+    for g, h in zip(whole, parts):
+        np.testing.assert_allclose(g, h, rtol=1e-12)
+    assert ag.gradcheck(lambda *t: ag.Conv2d.apply(*t, padding=1, stride=(1, 2), dilation=(2, 1)), [x, w, b])
+
+
+def test_conv2d_forward_in_blocks_of_output_rows(monkeypatch):
+    from autograd.ops import conv_arrays
+    x, w, b = leaf(3, 2, 9, 7), leaf(4, 2, 3, 2), leaf(4)
+    whole = ag.Conv2d.apply(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)).data
+    monkeypatch.setattr(conv_arrays, "FORWARD_BLOCK", 2 * (2 * 3 * 2 * 7 * 3))  # two output rows of 7 per block
+    np.testing.assert_allclose(ag.Conv2d.apply(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)).data, whole,
+                               rtol=1e-12)

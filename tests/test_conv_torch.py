@@ -36,7 +36,8 @@ def test_conv2d(shapes, kwargs):
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 0)),
+    dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 0)),
     dict(kernel_size=2, stride=1, padding=1),
 ])
 def test_max_pool2d_with_ties_and_padding(kwargs):
@@ -60,3 +61,15 @@ def test_unfold_and_fold(kwargs):
     compare(F.unfold, TF.unfold, [x], **kwargs)
     cols = TF.unfold(torch.tensor(x), **kwargs).numpy()
     compare(F.fold, TF.fold, [RNG.standard_normal(cols.shape)], output_size=(7, 6), **kwargs)
+
+
+def test_a_small_cnn_end_to_end():
+    """Conv2d's batch-last outputs through ReLU, both pools and a second conv, as one graph."""
+    def net(x, w1, b1, w2, F):
+        h = F.max_pool2d(F.relu(F.conv2d(x, w1, b1, padding=1)), 2)
+        h = F.avg_pool2d(F.conv2d(h, w2, stride=(2, 1)), (2, 1), padding=(1, 0))
+        return F.max_pool2d(h, 2, stride=1, padding=1)
+
+    from nn import functional as ours
+    compare(lambda *t: net(*t, ours), lambda *t: net(*t, TF),
+            [RNG.standard_normal(s) for s in [(3, 2, 9, 8), (4, 2, 3, 3), (4,), (3, 4, 2, 2)]])

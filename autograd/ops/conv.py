@@ -4,8 +4,8 @@ Images are (N, C, H, W), weights (O, C, kh, kw), as in PyTorch. A convolution is
 unfold followed by one matrix product, so its gradients are the same two pieces run
 backwards: d/dx folds W^T @ grad back into an image, d/dW multiplies grad by the
 unfolded input. Unfold and Fold are each other's gradient, so every rule here is
-differentiable again (``create_graph=True``) when it runs on Tensors. On arrays the
-rules take NumPy paths that reuse the columns saved by the forward.
+differentiable again (``create_graph=True``) when it runs on Tensors. On arrays Conv2d
+takes the batch-last GEMM path of ``conv_arrays.py``.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 
 from ..function import Function
 from .nn import recorded
+from . import conv_arrays
 from .windows import check_image, col2im, im2col, output_size, pair, window_label
 
 
@@ -114,35 +115,26 @@ class Conv2d(Function):
                              f"(it must be ({weight.shape[0]},))")
         kernel = weight.shape[2:]
         out_size = output_size("Conv2d", x.shape[2:], kernel, self.stride, self.padding, self.dilation)
-        cols = im2col(x, kernel, self.stride, self.padding, self.dilation, out_size)
-        out = np.matmul(weight.reshape(weight.shape[0], -1), cols)
-        if bias is not None:
-            out += bias[:, None]
-        self.save(x, weight, cols)
-        return out.reshape(x.shape[0], weight.shape[0], *out_size)
+        self.save(x, weight)
+        return conv_arrays.conv2d(x, weight, bias, self.stride, self.padding, self.dilation, out_size)
 
     def backward(self, grad):
-        x, weight, cols = self.saved
-        need_x, need_w = self.needs_input_grad[:2]
-        need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
+        x, weight = self.saved
+        needs = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
+        if not recorded(grad):
+            grads = conv_arrays.conv2d_backward(grad, x, weight, needs, self.stride, self.padding, self.dilation)
+            return grads[:len(self.needs_input_grad)]
+        # create_graph: the same formula with engine ops (Unfold, MatMul, Fold) on the Tensors
         n, o = grad.shape[:2]
         kernel = weight.shape[2:]
         rows = grad.reshape(n, o, -1)
-        weight2 = weight.reshape(o, -1)
         grad_x = grad_w = grad_b = None
-        if recorded(grad):  # create_graph: the same formula with engine ops, from the input Tensor
-            if need_x:
-                grad_x = fold(weight2.T @ rows, x.shape[2:], kernel, self.dilation, self.padding, self.stride)
-            if need_w:
-                cols = unfold(x, kernel, self.dilation, self.padding, self.stride)
-                grad_w = (rows @ cols.swapaxes(1, 2)).sum(axis=0).reshape(weight.shape)
-        else:
-            if need_x:
-                out_size = grad.shape[2:]
-                grad_x = col2im(np.matmul(weight2.T, rows), x.shape[2:], kernel, self.stride, self.padding,
-                                self.dilation, out_size)
-            if need_w:
-                grad_w = np.tensordot(rows, cols, axes=([0, 2], [0, 2])).reshape(weight.shape)
-        if need_b:
+        if needs[0]:
+            grad_x = fold(weight.reshape(o, -1).T @ rows, x.shape[2:], kernel, self.dilation, self.padding,
+                          self.stride)
+        if needs[1]:
+            cols = unfold(x, kernel, self.dilation, self.padding, self.stride)
+            grad_w = (rows @ cols.swapaxes(1, 2)).sum(axis=0).reshape(weight.shape)
+        if needs[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
-        return (grad_x, grad_w) if len(self.needs_input_grad) == 2 else (grad_x, grad_w, grad_b)
+        return (grad_x, grad_w, grad_b)[:len(self.needs_input_grad)]

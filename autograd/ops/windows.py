@@ -43,15 +43,52 @@ def output_size(op: str, size: tuple, kernel: tuple, stride: tuple, padding: tup
     return tuple(out)
 
 
+def new_image(shape: tuple, dtype, batch_last: bool, fill=None) -> np.ndarray:
+    """A new (N, C, H, W) array: a view of a (C, H, W, N) one when ``batch_last`` (the layout
+    Conv2d returns, see conv_arrays.py), else C-ordered. ``fill`` None leaves it empty."""
+    n, c, h, w = shape
+    if batch_last:
+        out = np.empty((c, h, w, n), dtype=dtype).transpose(3, 0, 1, 2)
+    else:
+        out = np.empty(shape, dtype=dtype)
+    if fill is not None:
+        out.fill(fill)
+    return out
+
+
+def batch_last_layout(x: np.ndarray) -> bool:
+    """True when the (N, C, H, W) array ``x`` is a view of a C-ordered (C, H, W, N) array."""
+    return x.ndim == 4 and x.shape[0] > 1 and x.transpose(1, 2, 3, 0).flags.c_contiguous
+
+
+def in_layout(x: np.ndarray, batch_last: bool) -> np.ndarray:
+    """``x`` (N, C, H, W), copied into the batch-last layout or out of it unless already so."""
+    if batch_last_layout(x) == batch_last:
+        return x
+    if batch_last:
+        return np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    return np.ascontiguousarray(x)
+
+
 def padded(x: np.ndarray, padding: tuple, value: float = 0.0) -> np.ndarray:
     """``x`` with ``padding`` (ph, pw) pixels of ``value`` around its last two axes (x itself when 0)."""
     ph, pw = padding
     if not ph and not pw:
         return x
     n, c, h, w = x.shape
-    out = np.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    out = new_image((n, c, h + 2 * ph, w + 2 * pw), x.dtype, batch_last_layout(x), value)
     out[:, :, ph:ph + h, pw:pw + w] = x
     return out
+
+
+def offsets(kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple):
+    """(i, j, rows, cols) for each kernel offset: the slices of a padded image that the offset
+    (i, j) of every window covers, so image[:, :, rows, cols] is (N, C, OH, OW)."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_size
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+        for j in range(kw):
+            yield i, j, rows, slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
 
 
 def windows(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple) -> np.ndarray:
@@ -73,18 +110,15 @@ def im2col(x: np.ndarray, kernel, stride, padding, dilation, out_size) -> np.nda
 def col2im(cols: np.ndarray, size: tuple, kernel, stride, padding, dilation, out_size) -> np.ndarray:
     """The adjoint of im2col: (N, C*kh*kw, L) columns summed back into (N, C, H, W), overlaps adding.
 
-    ``cols`` may also be given as (N, C, kh, kw, OH, OW) blocks (a broadcast view, say).
     One strided slice-add per kernel offset (kh*kw of them) into a preallocated array.
     """
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow) = kernel, stride, padding, dilation, out_size
-    n, c = cols.shape[0], cols.shape[1] if cols.ndim == 6 else cols.shape[1] // (kh * kw)
-    blocks = cols if cols.ndim == 6 else cols.reshape(n, c, kh, kw, oh, ow)
+    (kh, kw), (ph, pw) = kernel, padding
+    n, c = cols.shape[0], cols.shape[1] // (kh * kw)
+    blocks = cols.reshape(n, c, kh, kw, *out_size)
     out = np.zeros((n, c, size[0] + 2 * ph, size[1] + 2 * pw), dtype=cols.dtype)
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-        for j in range(kw):
-            out[:, :, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, i, j]
-    return out[:, :, ph:ph + size[0], pw:pw + size[1]] if ph or pw else out
+    for i, j, rows, columns in offsets(kernel, stride, dilation, out_size):
+        out[:, :, rows, columns] += blocks[:, :, i, j]
+    return out[:, :, ph:ph + size[0], pw:pw + size[1]]
 
 
 def window_label(op: str, kernel, **settings) -> str:
