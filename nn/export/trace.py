@@ -72,8 +72,8 @@ def batch_axes(model, x: Tensor, ops: list, refuse) -> dict:
                 raise refuse(fn, f"its input of shape {t.shape} is a constant whose shape follows the batch "
                                  "(made from the input's shape outside the graph); make it from the input with "
                                  "recorded ops, or export with dynamic_batch=False")
-        for name, value in vars(fn).items():
-            other_value = vars(other).get(name)
+        for name, value in fn.attributes().items():
+            other_value = other.attributes().get(name)
             if isinstance(value, np.ndarray) and np.shape(value) != np.shape(other_value):
                 raise refuse(fn, f"its {name} (an array of shape {value.shape}) follows the batch: it was made "
                                  "from the input (a comparison such as x > 0 is not a recorded op), so the file "
