@@ -166,9 +166,11 @@ def export_onnx(model, example_input, path, opset: int = 17, dynamic_batch: bool
                 metadata: dict | None = None) -> None:
     """Trace ``model`` on ``example_input`` and write it to ``path`` as an ONNX model, atomically.
 
-    The model runs once in eval mode (each module's mode is restored after). The input
-    is named ``input``, the output ``output``; with ``dynamic_batch`` their first axis is
-    ``batch`` and the file runs at any batch size. Parameters and buffers are stored
+    The model runs in eval mode (each module's mode is restored after): once, and with
+    ``dynamic_batch`` once more on one more row, to see which axes follow the batch. The
+    input is named ``input``, the output ``output`` (``output0``... for a tuple); with
+    ``dynamic_batch`` the input's first axis is ``batch`` and the file runs at any batch
+    size. Parameters and buffers are stored
     under their dotted names (``0.weight``). ``metadata`` (str -> str) goes to the
     model's ``metadata_props`` (e.g. the preprocessing a server must apply). The model
     is checked with ``onnx.checker`` before anything is written.
