@@ -13,6 +13,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .gradients import grad
 from .ops import (Add, BroadcastTo, Cast, Concatenate, Div, Exp, GetItem, Log, MatMul, Max, Mean, Mul, Neg, Pow,
                   ReLU, Repeat, Reshape, ScatterAdd, Sigmoid, Stack, Sub, Sum, Tanh, Transpose, Where)
+from .ops import AvgPool2d, Conv2d, Fold, MaxPool2d, Unfold
 from .tensor import Tensor
 
 # Functional transforms (ag.func.grad, jacobian, ...) and gradient checkpointing (issue 13).
@@ -43,3 +44,4 @@ __all__ = [
     "min", "Abs", "Sqrt", "Clamp", "Min", "tensor", "zeros", "ones", "full", "arange", "randn", "rand",
     "zeros_like", "ones_like", "cat", "manual_seed",
 ]
+__all__ += ["Conv2d", "Unfold", "Fold", "MaxPool2d", "AvgPool2d"]

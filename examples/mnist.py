@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 import nn  # noqa: E402
 from autograd import Tensor, no_grad  # noqa: E402
+from mnist_export import export_onnx  # noqa: E402
 from mnist_presets import parse_args, preset_from  # noqa: E402
 from mnist_report import Report  # noqa: E402
 from nn import functional as F  # noqa: E402
@@ -156,6 +157,8 @@ def main(argv=None) -> int:
     test_x, test_y = data[2]
     test_logits = predict(model, test_x)
     report.finish(model, test_logits, test_x, test_y)  # --save first, then --metrics-json, --plots
+    if args.export_onnx:
+        export_onnx(model, preset, args.data, test_x[:2], args.export_onnx)
     return 130 if report.interrupted else 0
 
 

@@ -75,6 +75,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--patience", type=_at_least(1), metavar="N",
                         help="stop when validation accuracy has not improved for N epochs; keep the best weights")
     parser.add_argument("--quiet", action="store_true", help="print only the final line")
+    parser.add_argument("--export-onnx", metavar="PATH",
+                        help="write the trained model as ONNX (needs onnx; serve it with examples/serve_onnx.py)")
     args = parser.parse_args(argv)
     if args.evaluate and not args.load:
         parser.error("--evaluate needs --load PATH")

@@ -8,6 +8,7 @@
 from . import data, datasets, functional, init, optim
 from . import callbacks  # Keras-style training: model.compile/fit, nn.callbacks.EarlyStopping, ...
 from .checkpoint import CheckpointError, load, load_state, save, save_state
+from .export import export_onnx
 from .init import manual_seed
 from .layers import (MLP, BatchNorm1d, Dropout, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax,
                      Tanh)
@@ -26,3 +27,4 @@ __all__ = [
     "utils", "ModuleList", "ModuleDict", "CrossEntropyLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
     "callbacks",
 ]
+__all__ += ["export_onnx"]

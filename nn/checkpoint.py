@@ -1,5 +1,9 @@
 """Checkpoints: models, optimizers and schedules saved to one ``.npz`` file, atomically.
 
+A path ending in ``.safetensors`` gives the safetensors format instead (PyTorch's names
+and layouts, readable by ``safetensors.torch.load_file``; see nn/export/safetensors.py),
+with the same promises.
+
 ``nn.save(obj, path)`` takes a Module, an optimizer, a schedule, or a dict of them
 (``{"model": model, "optimizer": opt}`` to resume training); ``nn.load(obj, path)``
 puts the state back into the same kind of object. Nested state is flattened with "/"
@@ -18,6 +22,7 @@ import os
 import numpy as np
 
 from .atomic import atomic_write
+from .export import safetensors as safetensors_format
 
 
 class CheckpointError(ValueError):
@@ -57,24 +62,24 @@ def _unflatten(flat: dict) -> dict:
 
 
 def save_state(state: dict, path) -> None:
-    """Write a (nested) dict of arrays and numbers to ``path`` as ``.npz``, atomically."""
+    """Write a (nested) dict of arrays and numbers to ``path`` as ``.npz`` (safetensors for a
+    ``.safetensors`` path), atomically."""
     arrays = _flatten(state)
+    if _is_safetensors(path):
+        data = safetensors_format.to_bytes(arrays)
+        with atomic_write(path) as file:
+            file.write(data)
+        return
     with atomic_write(path) as file:
         np.savez(file, **arrays)
 
 
-def load_state(path) -> dict:
-    """Read a file written by ``save_state`` / ``save`` back into a (nested) dict of arrays.
+def _is_safetensors(path) -> bool:
+    return os.fspath(path).endswith(safetensors_format.SUFFIX)
 
-    Every failure is one line naming the file: FileNotFoundError (missing), IsADirectoryError,
-    or CheckpointError (empty, not an .npz archive, truncated or corrupt, or holding objects
-    that only pickle could read, which nn.load never does).
-    """
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"nn.load: {path!r} is a directory, not a checkpoint file")
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"nn.load: no checkpoint file {path!r}")
+
+def _read_npz(path: str) -> dict:
+    """The arrays of an .npz checkpoint; each way it can be wrong is one CheckpointError line."""
     try:
         with open(path, "rb") as file:
             start = file.read(len(_NPY_MAGIC))
@@ -95,6 +100,36 @@ def load_state(path) -> dict:
     except Exception as error:  # noqa: BLE001 (zip, zlib, EOF and header errors all mean "damaged")
         raise CheckpointError(f"nn.load: {path!r} is truncated or corrupt "
                               f"({type(error).__name__}: {_first_line(error)})") from error
+    return flat
+
+
+def _read_safetensors(path: str) -> dict:
+    with open(path, "rb") as file:
+        data = file.read()
+    return safetensors_format.from_bytes(data)
+
+
+def load_state(path) -> dict:
+    """Read a file written by ``save_state`` / ``save`` back into a (nested) dict of arrays.
+
+    Every failure is one line naming the file: FileNotFoundError (missing), IsADirectoryError,
+    or CheckpointError (empty, not an .npz archive, truncated or corrupt, or holding objects
+    that only pickle could read, which nn.load never does).
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"nn.load: {path!r} is a directory, not a checkpoint file")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"nn.load: no checkpoint file {path!r}")
+    if not _is_safetensors(path):
+        return _unflatten(_read_npz(path))
+    try:
+        flat = _read_safetensors(path)
+    except ImportError:
+        raise
+    except Exception as error:  # noqa: BLE001 (header, format and size errors all mean "corrupt")
+        raise CheckpointError(f"nn.load: {path!r} is not a readable safetensors checkpoint "
+                              f"({type(error).__name__}: {_one_line(error)})") from error
     return _unflatten(flat)
 
 
@@ -140,8 +175,15 @@ def load(obj, path):
     try:
         _restore(obj, state)
     except (ValueError, KeyError, TypeError) as error:
-        raise CheckpointError(f"nn.load: {os.fspath(path)!r} does not fit: {error}") from error
+        raise CheckpointError(f"nn.load: {os.fspath(path)!r} does not fit: {_one_line(error)}") from error
     return obj
+
+
+def _one_line(error: BaseException) -> str:
+    """An error's message on one line (a state dict's list of problems joined by "; ")."""
+    text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)  # no repr quotes
+    first, *rest = [line.strip() for line in text.splitlines() if line.strip()] or [""]
+    return " ".join([first, "; ".join(rest)]) if rest else first
 
 
 def _restore(obj, state: dict) -> None:
