@@ -202,3 +202,21 @@ def test_conv2d_forward_in_blocks_of_output_rows(monkeypatch):
     monkeypatch.setattr(conv_arrays, "FORWARD_BLOCK", 2 * (2 * 3 * 2 * 7 * 3))  # two output rows of 7 per block
     np.testing.assert_allclose(ag.Conv2d.apply(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)).data, whole,
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("op, kwargs", [(ag.MaxPool2d, dict(kernel_size=2)),
+                                        (ag.MaxPool2d, dict(kernel_size=3, stride=2, padding=1)),
+                                        (ag.AvgPool2d, dict(kernel_size=(2, 3), stride=1, padding=1))])
+def test_pools_work_through_channels_in_blocks(monkeypatch, op, kwargs):
+    from autograd.ops import windows
+    conv = ag.Conv2d.apply(leaf(3, 2, 7, 6), leaf(3, 2, 1, 1))  # batch-last, as in a network
+    results = []
+    for limit in (None, 1):  # everything at once; one channel at a time
+        if limit:
+            monkeypatch.setattr(windows, "CACHE_BLOCK", limit)
+        x = Tensor(conv.data, requires_grad=True)
+        out = op.apply(x, **kwargs)
+        (out * out).sum().backward()
+        results.append((out.data, x.grad.data))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

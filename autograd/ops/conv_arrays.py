@@ -18,8 +18,8 @@ import numpy as np
 
 from .windows import offsets
 
-BLOCK = 1 << 20          # numbers in one block of columns in the backward pass (4 MB in float32)
-FORWARD_BLOCK = 1 << 22  # at most this many numbers of columns at once in the forward (16 MB)
+BLOCK = 1 << 19          # numbers in one block of columns in the backward pass (2 MB in float32)
+FORWARD_BLOCK = 1 << 19  # at most this many numbers of columns at once in the forward (2 MB)
 
 
 def batch_last(x: np.ndarray, padding: tuple = (0, 0)) -> np.ndarray:
@@ -94,7 +94,7 @@ def conv2d(x, weight, bias, stride, padding, dilation, out_size) -> np.ndarray:
 
 def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation) -> tuple:
     """(d/dx, d/dW, d/db), each None unless ``needs`` says so: per block of columns,
-    d/dW[block] = grad @ columns[block]^T and fold(W[block]^T @ grad) into d/dx."""
+    d/dW[block] = (columns[block] @ grad^T)^T, and fold(W[block]^T @ grad) added into d/dx."""
     need_x, need_w, need_b = needs
     o, c, kh, kw = weight.shape
     n, _, h, w = x.shape
@@ -102,14 +102,17 @@ def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation) ->
     rows = grad.transpose(1, 2, 3, 0).reshape(o, -1)  # (O, OH*OW*N), no copy in Conv2d's layout
     image = batch_last(x, padding) if need_w else None
     grad_image = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=grad.dtype) if need_x else None
-    grad_w = np.empty(weight.shape, dtype=grad.dtype) if need_w else None
+    # d/dW transposed, (C, kh, kw, O): columns @ grad^T fills whole rows of it per block, and
+    # is faster than grad @ columns^T (0.35 against 0.49 ms per block of the small CNN's conv2)
+    grad_wt = np.empty((c, kh, kw, o), dtype=grad.dtype) if need_w else None
     for block in blocks(c, (kh, kw), rows.shape[1]):
         c0, c1, i0, i1 = block
         if need_w:
             cols = columns(image, block, (kh, kw), stride, dilation, out_size)
-            grad_w[:, c0:c1, i0:i1] = np.matmul(rows, cols.T).reshape(o, c1 - c0, i1 - i0, kw)
+            grad_wt[c0:c1, i0:i1] = np.matmul(cols, rows.T).reshape(c1 - c0, i1 - i0, kw, o)
         if need_x:
             weights = weight[:, c0:c1, i0:i1].reshape(o, -1)
             add_columns(grad_image, np.matmul(weights.T, rows), block, (kh, kw), stride, dilation, out_size)
     grad_x = grad_image[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2) if need_x else None
+    grad_w = np.ascontiguousarray(grad_wt.transpose(3, 0, 1, 2)) if need_w else None
     return grad_x, grad_w, rows.sum(axis=1) if need_b else None
