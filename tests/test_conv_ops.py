@@ -220,3 +220,12 @@ def test_pools_work_through_channels_in_blocks(monkeypatch, op, kwargs):
         results.append((out.data, x.grad.data))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+def test_drawings_label_unfold_and_fold():
+    pytest.importorskip("graphviz")
+    from nn import functional as F
+    x = Tensor(np.ones((1, 2, 6, 6)), requires_grad=True)
+    source = ag.make_dot(F.fold(F.unfold(x, 3, padding=1, stride=2), (6, 6), 3, padding=1, stride=2).sum()).source
+    assert 'label="Unfold(3x3, stride=2, padding=1)"' in source
+    assert 'label="Fold(3x3, stride=2, padding=1, output_size=6)"' in source
