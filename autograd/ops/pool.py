@@ -17,8 +17,8 @@ from ..grad_mode import STATE
 from .conv import fold
 from .nn import recorded
 from .shape import ScatterAdd
-from .windows import (batch_last_layout, check_image, in_layout, new_image, offsets, output_size, padded, pair,
-                      window_label)
+from .windows import (batch_last_layout, channel_blocks, check_image, in_layout, new_image, offsets, output_size,
+                      padded, pair, window_label)
 
 _NO_DILATION = (1, 1)
 
@@ -58,27 +58,34 @@ class MaxPool2d(_Pool2d):
     def forward(self, x):
         out_size = self._out_size(x)
         image = padded(x, self.padding, -np.inf)
-        slices = [image[:, :, rows, columns] for _, _, rows, columns in self._offsets(out_size)]
-        out = slices[0].copy(order="K")
-        if not STATE.enabled:  # no gradient will be asked for (inference): the maximum alone
-            for candidate in slices[1:]:
-                np.maximum(out, candidate, out=out)
-            return out
-        # winner: the offset of the running maximum. Offsets only grow, so "replace by k where
-        # better" is max(winner, k * better), two uint8 passes (np.copyto with where= is 60x slower).
-        dtype = np.uint8 if len(slices) <= 256 else np.uint16
-        winner, better = np.zeros_like(out, dtype=dtype), np.empty_like(out, dtype=bool)
-        step = better.view(np.uint8) if dtype == np.uint8 else np.empty_like(winner)
-        for k, candidate in enumerate(slices[1:], 1):
-            np.greater(candidate, out, out=better)  # strictly: on a tie the first maximum stays
-            np.maximum(out, candidate, out=out)
-            np.multiply(better, k, out=step, casting="unsafe")
-            np.maximum(winner, step, out=winner)
-        self.save(winner, x.shape, batch_last_layout(x))
+        n, c = x.shape[:2]
+        layout = batch_last_layout(x)
+        out = new_image((n, c, *out_size), x.dtype, layout)
+        # The offset of each window's maximum, unless no gradient will be asked for (no_grad).
+        dtype = np.uint8 if self.kernel_size[0] * self.kernel_size[1] <= 256 else np.uint16
+        winner = new_image(out.shape, dtype, layout, 0) if STATE.enabled else None
+        for cs in channel_blocks(image.shape):
+            self._maximum(image[:, cs], out[:, cs], None if winner is None else winner[:, cs])
+        if winner is not None:
+            self.save(winner, x.shape, layout)
         return out
 
-    def _offsets(self, out_size: tuple):
-        return offsets(self.kernel_size, self.stride, _NO_DILATION, out_size)
+    def _maximum(self, image, out, winner) -> None:
+        """``out``: each window's maximum in ``image``; ``winner`` (if given): the offset of the
+        first one. Offsets only grow, so "replace by k where better" is max(winner, k * better),
+        two uint8 passes (np.copyto with where= is 60x slower)."""
+        slices = [image[:, :, rows, columns] for _, _, rows, columns in
+                  offsets(self.kernel_size, self.stride, _NO_DILATION, out.shape[2:])]
+        out[...] = slices[0]
+        if winner is not None:
+            better = np.empty_like(out, dtype=bool)
+            step = better.view(np.uint8) if winner.dtype == np.uint8 else np.empty_like(winner)
+        for k, candidate in enumerate(slices[1:], 1):
+            if winner is not None:
+                np.greater(candidate, out, out=better)  # strictly: on a tie the first maximum stays
+                np.multiply(better, k, out=step, casting="unsafe")
+                np.maximum(winner, step, out=winner)
+            np.maximum(out, candidate, out=out)
 
     def backward(self, grad):
         winner, shape, layout = self.saved
@@ -88,12 +95,12 @@ class MaxPool2d(_Pool2d):
         mask = np.empty_like(winner, dtype=bool)
         grad = in_layout(grad, layout)  # one layout for the loops below (mixed ones run 10x slower)
 
-        def part(k, slot, tiles):
-            np.equal(winner, k, out=mask)
+        def part(k, cs, slot, tiles):
+            np.equal(winner[:, cs], k, out=mask[:, cs])
             if tiles:
-                np.multiply(grad, mask, out=slot)
+                np.multiply(grad[:, cs], mask[:, cs], out=slot)
             else:
-                slot += grad * mask
+                slot += grad[:, cs] * mask[:, cs]
         return _spread(self, grad, shape, layout, part)
 
     def _flat_index(self, winner: np.ndarray, shape: tuple) -> np.ndarray:
@@ -116,12 +123,17 @@ class AvgPool2d(_Pool2d):
     def forward(self, x):
         out_size = self._out_size(x)
         image = padded(x, self.padding)
-        out = None
-        for _, _, rows, columns in offsets(self.kernel_size, self.stride, _NO_DILATION, out_size):
-            out = image[:, :, rows, columns].copy(order="K") if out is None else np.add(
-                out, image[:, :, rows, columns], out=out)
-        out *= 1.0 / (self.kernel_size[0] * self.kernel_size[1])
-        self.save(x.shape, batch_last_layout(x))
+        layout = batch_last_layout(x)
+        out = new_image(x.shape[:2] + out_size, x.dtype, layout)
+        for cs in channel_blocks(image.shape):
+            total = out[:, cs]
+            for k, (_, _, rows, columns) in enumerate(offsets(self.kernel_size, self.stride, _NO_DILATION, out_size)):
+                if k:
+                    total += image[:, cs, rows, columns]
+                else:
+                    total[...] = image[:, cs, rows, columns]
+            total *= 1.0 / (self.kernel_size[0] * self.kernel_size[1])
+        self.save(x.shape, layout)
         return out
 
     def backward(self, grad):
@@ -134,17 +146,17 @@ class AvgPool2d(_Pool2d):
             return fold(blocks.reshape(n, c * kh * kw, -1), shape[2:], self.kernel_size, _NO_DILATION,
                         self.padding, self.stride)
 
-        def part(k, slot, tiles):
+        def part(k, cs, slot, tiles):
             if tiles:
-                slot[...] = share
+                slot[...] = share[:, cs]
             else:
-                slot += share
+                slot += share[:, cs]
         return _spread(self, grad, shape, layout, part)
 
 
 def _spread(pool: _Pool2d, grad: np.ndarray, shape: tuple, layout: bool, part) -> np.ndarray:
-    """The input's gradient, from ``part(k, slot, tiles)``, which puts kernel offset k's share of
-    ``grad`` into ``slot``, the (N, C, OH, OW) slice of the gradient that offset k covers.
+    """The input's gradient, from ``part(k, cs, slot, tiles)``, which puts kernel offset k's share
+    of ``grad[:, cs]`` into ``slot``, the slice of the gradient that offset k covers in channels cs.
     The gradient is laid out as the input was (batch-last when ``layout``).
 
     ``tiles``: the windows tile the input exactly, so each slot is written once, straight
@@ -157,6 +169,7 @@ def _spread(pool: _Pool2d, grad: np.ndarray, shape: tuple, layout: bool, part) -
     tiles = pool.stride == pool.kernel_size and all(
         o * k == s for o, k, s in zip(out_size, pool.kernel_size, size))
     out = new_image((n, c) + size, grad.dtype, layout, None if tiles else 0.0)
-    for k, (_, _, rows, columns) in enumerate(offsets(pool.kernel_size, pool.stride, _NO_DILATION, out_size)):
-        part(k, out[:, :, rows, columns], tiles)
+    for cs in channel_blocks(out.shape):
+        for k, (_, _, rows, columns) in enumerate(offsets(pool.kernel_size, pool.stride, _NO_DILATION, out_size)):
+            part(k, cs, out[:, cs, rows, columns], tiles)
     return out[:, :, ph:ph + h, pw:pw + w]
