@@ -1,4 +1,4 @@
-"""Train an MLP on MNIST with dagrad: data, model, loop, report.
+"""Train an MLP on MNIST with dagrad: data, model, compile and fit, report.
 
     python examples/mnist.py                  # 'fast': 98% test accuracy in a few seconds
     python examples/mnist.py --preset seed    # the textbook's 784-100-10 sigmoid network
@@ -8,9 +8,9 @@ Options and plots live in mnist_presets.py (with mnist_checks.py), mnist_report.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -85,53 +85,37 @@ def predict(model, images, batch_size=10000):
                                for i in range(0, len(images), batch_size)])
 
 
-def textbook_cost(preset, model, logits, labels):
-    """The textbook's printed cost: summed logistic loss plus l2 * sum(w ** 2)."""
-    with no_grad():
-        loss = loss_of(preset, Tensor(logits), labels).item()
-    return loss + preset.l2 * sum(float((p.data ** 2).sum()) for n, p in model.named_parameters()
-                                  if n.endswith("weight"))
+class FullPass(nn.callbacks.Callback):
+    """The textbook's figures after each epoch: the cost and the accuracy over the whole training set."""
+
+    def __init__(self, preset, images, labels):
+        self.preset, self.images, self.labels = preset, images, labels
+
+    def on_epoch_end(self, epoch, logs=None):
+        """logs["cost"]: the summed logistic loss plus l2 * sum(w ** 2); logs["train_accuracy"]."""
+        logits = predict(self.model, self.images)
+        with no_grad():
+            loss = loss_of(self.preset, Tensor(logits), self.labels).item()
+        logs["cost"] = loss + self.preset.l2 * sum(float((p.data ** 2).sum())
+                                                   for n, p in self.model.named_parameters() if n.endswith("weight"))
+        logs["train_accuracy"] = float((logits.argmax(axis=1) == self.labels).mean())
 
 
 def train(preset, model, data, args, report):
-    """The training loop: one pass over shuffled batches per epoch, then validation."""
-    (train_x, train_y), (valid_x, valid_y), _ = data
-    batches = nn.data.DataLoader(train_x, train_y, preset.batch_size, seed=report.rng, drop_last=True)
-    steps_per_epoch = len(batches)
-    optimizer, schedule = make_optimizer(preset, model, preset.epochs * steps_per_epoch)
-    best = (-1.0, None, 0)  # (validation accuracy, weights, epoch)
-    for epoch in range(1, preset.epochs + 1):
-        start = time.perf_counter()
-        model.train()
-        loss_sum, correct = 0.0, 0
-        for xb, yb in report.progress(batches, epoch):
-            logits = model(Tensor(xb))
-            loss = loss_of(preset, logits, yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            if schedule is not None:
-                schedule.step()
-            loss_sum += loss.item()
-            correct += int((logits.data.argmax(axis=1) == yb).sum())
-        seconds = time.perf_counter() - start
-        if preset.full_train_eval:
-            train_logits = predict(model, train_x)
-            cost = textbook_cost(preset, model, train_logits, train_y)
-            train_accuracy = float((train_logits.argmax(axis=1) == train_y).mean())
-        else:  # measured on the batches as they went by, for free
-            cost = loss_sum / steps_per_epoch
-            train_accuracy = correct / (steps_per_epoch * preset.batch_size)
-        valid_accuracy = float((predict(model, valid_x).argmax(axis=1) == valid_y).mean())
-        report.epoch(epoch, preset.epochs, cost, train_accuracy, valid_accuracy, seconds)
-        if valid_accuracy > best[0]:
-            best = (valid_accuracy, model.state_dict() if args.patience else None, epoch)
-        elif args.patience and epoch - best[2] >= args.patience:
-            report.say(f"Stopping: validation accuracy has not improved for {args.patience} epochs; "
-                       f"keeping the weights of epoch {best[2]}")
-            break
-    if args.patience and best[1] is not None:
-        model.load_state_dict(best[1])
+    """compile and fit: one pass over shuffled batches per epoch, then validation; report prints each epoch."""
+    (train_x, train_y), valid, _ = data
+    optimizer, schedule = make_optimizer(preset, model, preset.epochs * (len(train_x) // preset.batch_size))
+    model.compile(optimizer, loss=functools.partial(loss_of, preset), metrics=["accuracy"])
+    callbacks = [FullPass(preset, train_x, train_y)] if preset.full_train_eval else []
+    if args.patience:  # a tie is no improvement; the best epoch's weights come back at the end
+        stopping = nn.callbacks.EarlyStopping("val_accuracy", patience=args.patience, restore_best_weights=True)
+        callbacks.append(stopping)
+    # report.rng shuffles (for seed, after drawing the weights), so the steps are the hand-written loop's
+    model.fit(train_x, train_y, preset.epochs, preset.batch_size, validation_data=valid, schedule=schedule,
+              callbacks=[*callbacks, report], verbose=0, seed=report.rng, drop_last=True)
+    if args.patience and stopping.stopped_epoch is not None:
+        report.say(f"Stopping: validation accuracy has not improved for {args.patience} epochs; "
+                   f"keeping the weights of epoch {stopping.best_epoch + 1}")
 
 
 def main(argv=None) -> int:
@@ -151,9 +135,8 @@ def main(argv=None) -> int:
         except (OSError, nn.CheckpointError) as error:  # says which file and what is wrong with it
             print(f"mnist.py: {error}", file=sys.stderr)
             return 2
-    if not args.evaluate:
-        with report.interruptible():  # Ctrl-C stops training; the weights are still reported and saved
-            train(preset, model, data, args, report)
+    if not args.evaluate:  # Ctrl-C stops fit after the batch; the weights are still reported and saved
+        train(preset, model, data, args, report)
     test_x, test_y = data[2]
     test_logits = predict(model, test_x)
     report.finish(model, test_logits, test_x, test_y)  # --save first, then --metrics-json, --plots

@@ -1,7 +1,6 @@
 """What examples/mnist.py shows and writes: progress bars, epoch lines, weights, metrics JSON, plots."""
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
@@ -12,8 +11,13 @@ import nn
 from nn.atomic import atomic_write
 
 
-class Report:
-    """Prints the run as it goes and keeps its history for the metrics file and the plots."""
+class Report(nn.callbacks.Callback):
+    """Prints the run as it goes and keeps its history for the metrics file and the plots.
+
+    A callback of ``model.fit``: a progress bar per epoch, the textbook's epoch line (from
+    the logs' ``cost`` and ``train_accuracy`` when a callback before it put them there,
+    else fit's ``loss`` and ``accuracy``), and what a Ctrl-C did.
+    """
 
     def __init__(self, preset, args):
         self.preset, self.args = preset, args
@@ -22,22 +26,41 @@ class Report:
         self.rng = np.random.RandomState(args.seed) if preset.textbook_init else np.random.default_rng(args.seed)
         self.history = []
         self.interrupted = False
+        self.bar = None
 
     def say(self, line: str) -> None:
         if not self.quiet:
             print(line, flush=True)
 
-    def progress(self, batches, epoch: int):
-        """The batches, behind a tqdm bar on stderr when tqdm is installed and we are not quiet."""
+    def progress(self, epoch: int):
+        """A tqdm bar on stderr for the epoch's batches, or None when quiet or without tqdm."""
         if self.quiet:
-            return batches
+            return None
         try:
             from tqdm import tqdm
         except ImportError:
-            return batches
+            return None
         width = len(str(self.preset.epochs))
-        return tqdm(batches, desc=f"epoch {epoch:>{width}}/{self.preset.epochs}",
+        return tqdm(total=self.params["steps"], desc=f"epoch {epoch:>{width}}/{self.preset.epochs}",
                     leave=False, unit="batch", file=sys.stderr, mininterval=0.25)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.bar = self.progress(epoch + 1)
+
+    def on_batch_end(self, batch, logs=None):
+        if self.bar is not None:
+            self.bar.update()
+            if batch + 1 == self.params["steps"] or self.model.stop_training:  # the last batch, or Ctrl-C
+                self.close_bar()
+
+    def close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch(epoch + 1, self.preset.epochs, logs.get("cost", logs["loss"]),
+                   logs.get("train_accuracy", logs["accuracy"]), logs["val_accuracy"], logs["seconds"])
 
     def epoch(self, epoch, epochs, cost, train_accuracy, valid_accuracy, seconds) -> None:
         """One line per epoch, in the spirit of the textbook's '200/200 | Cost: ... | Train/Valid Acc.'."""
@@ -47,15 +70,13 @@ class Report:
         self.say(f"{epoch:0{width}d}/{epochs} | Cost: {cost:.2f} | Train/Valid Acc.: "
                  f"{100 * train_accuracy:.2f}%/{100 * valid_accuracy:.2f}% | {seconds:.2f} s")
 
-    @contextlib.contextmanager
-    def interruptible(self):
-        """Turn Ctrl-C inside the block into a clean stop: say when, and carry on to the report and --save."""
-        try:
-            yield
-        except KeyboardInterrupt:
+    def on_train_end(self, logs=None):
+        """After a Ctrl-C (fit stopped and said where): say what happens next, the report and --save."""
+        self.close_bar()
+        if (logs or {}).get("interrupted"):
             self.interrupted = True
             done = len(self.history)
-            print(f"\nInterrupted during epoch {done + 1}/{self.preset.epochs} ({done} complete): "
+            print(f"Interrupted during epoch {done + 1}/{self.preset.epochs} ({done} complete): "
                   f"stopping with the weights as they are"
                   + (f", then saving them to {self.args.save}" if self.args.save else ""),
                   file=sys.stderr, flush=True)

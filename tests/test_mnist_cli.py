@@ -4,6 +4,7 @@ Nothing here needs MNIST or the network: the data is a tiny random stand-in, and
 problems are found before the data is even loaded.
 """
 import json
+import signal
 import socket
 import sys
 
@@ -187,14 +188,21 @@ def test_epoch_axes_have_whole_number_ticks(example):  # noqa: F811
 # Ctrl-C
 
 
+@pytest.mark.parametrize("ctrl_c", ["signal", "exception"])
 def test_ctrl_c_during_training_stops_cleanly_says_so_and_still_saves(example, fake_data, capsys,  # noqa: F811
-                                                                      tmp_path, monkeypatch):
-    def progress(self, batches, epoch):
-        for k, batch in enumerate(batches):
-            if epoch == 2 and k == 1:
+                                                                      tmp_path, monkeypatch, ctrl_c):
+    # "signal": a real SIGINT, which fit's handler turns into a stop after the batch; "exception": the
+    # KeyboardInterrupt itself (a second Ctrl-C, or SIGINT handled elsewhere), which fit catches.
+    on_batch_end = example.Report.on_batch_end
+
+    def ctrl_c_in_the_first_batch_of_epoch_2(self, batch, logs=None):
+        if len(self.history) == 1 and batch == 0:
+            if ctrl_c == "signal":
+                signal.raise_signal(signal.SIGINT)
+            else:
                 raise KeyboardInterrupt
-            yield batch
-    monkeypatch.setattr(example.Report, "progress", progress)
+        on_batch_end(self, batch, logs)
+    monkeypatch.setattr(example.Report, "on_batch_end", ctrl_c_in_the_first_batch_of_epoch_2)
     weights, metrics = tmp_path / "model.npz", tmp_path / "metrics.json"
     try:
         status = example.main(["--epochs", "3", "--save", str(weights), "--metrics-json", str(metrics)])
@@ -202,8 +210,10 @@ def test_ctrl_c_during_training_stops_cleanly_says_so_and_still_saves(example, f
         pytest.fail("Ctrl-C during training escaped main() as a traceback")
     assert status == 130
     out, err = capsys.readouterr()
+    assert "fit: interrupted in epoch 2/3 after 1 of 2 batches" in err
     assert "Interrupted during epoch 2/3 (1 complete)" in err and f"saving them to {weights}" in err
     assert "Traceback" not in err and "Test accuracy" in out and f"Weights saved to {weights}" in out
+    assert "2/3 |" not in out   # the interrupted epoch is not reported as finished
     assert json.loads(metrics.read_text())["epochs"] == 1
     model = example.build_model(example.preset_from(example.parse_args(["--epochs", "3"])), None)
     nn.load(model, weights)
