@@ -7,6 +7,7 @@
 """
 from . import data, datasets, functional, init, optim
 from .checkpoint import CheckpointError, load, load_state, save, save_state
+from .conv import AvgPool2d, BatchNorm2d, Conv2d, Flatten, MaxPool2d
 from .init import manual_seed
 from .layers import (MLP, BatchNorm1d, Dropout, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax,
                      Tanh)
@@ -18,3 +19,4 @@ __all__ = [
     "Softmax", "Dropout", "BatchNorm1d", "Sequential", "MLP", "save", "load", "save_state", "load_state",
     "CheckpointError", "make_dot", "manual_seed", "functional", "optim", "init", "data", "datasets",
 ]
+__all__ += ["Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm2d"]
