@@ -21,10 +21,13 @@ from .module import Module, Parameter
 
 
 def _as_input(x, like: Parameter | None) -> Tensor:
-    """``x`` as a Tensor; arrays that need no gradient take the layer's dtype (raw pixels)."""
-    if isinstance(x, Tensor):
-        return x
-    return like._operand(x) if like is not None else Tensor(x)
+    """``x`` as a Tensor. With ``like`` (a layer's weight), data that needs no gradient takes its
+    dtype, as F.linear's: raw pixels, or a float64 batch into a float32 model."""
+    if not isinstance(x, Tensor):
+        x = like._operand(x) if like is not None else Tensor(x)
+    if like is not None and x.data.dtype != like.data.dtype and not x.requires_grad:
+        x = Tensor._result(x.data.astype(like.data.dtype), None)
+    return x
 
 
 def _check_images(layer: str, x: Tensor, channels: int | None = None) -> None:

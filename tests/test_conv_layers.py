@@ -56,6 +56,7 @@ def test_the_small_cnn_runs_on_raw_pixels_and_reads_like_pytorch():
     model = small_cnn(nn)
     out = model(rng.integers(0, 256, (3, 1, 28, 28), dtype=np.uint8))   # raw pixels take the weights' dtype
     assert out.shape == (3, 10) and out.dtype == np.float32
+    assert model(rng.standard_normal((2, 1, 28, 28))).dtype == np.float32   # so does a float64 batch
     text = repr(model)
     assert "(0): Conv2d(1, 4, kernel_size=(5, 5), stride=(1, 1))  # 104 parameters" in text
     assert "(2): MaxPool2d(kernel_size=2, stride=2, padding=0)" in text
