@@ -13,6 +13,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .gradients import grad
 from .ops import (Add, BroadcastTo, Cast, Concatenate, Div, Exp, GetItem, Log, MatMul, Max, Mean, Mul, Neg, Pow,
                   ReLU, Repeat, Reshape, ScatterAdd, Sigmoid, Stack, Sub, Sum, Tanh, Transpose, Where)
+from .ops import AvgPool2d, Conv2d, Fold, MaxPool2d, Unfold
 from .tensor import Tensor
 
 
@@ -31,3 +32,4 @@ __all__ = [
     "Sum", "Mean", "Max", "Reshape", "Transpose", "BroadcastTo", "GetItem", "ScatterAdd", "Concatenate",
     "Stack", "Repeat",
 ]
+__all__ += ["Conv2d", "Unfold", "Fold", "MaxPool2d", "AvgPool2d"]

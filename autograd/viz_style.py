@@ -93,7 +93,11 @@ def _is_default(value, default) -> bool:
 def op_label(fn) -> str:
     """``Sum(axis=1)``, ``Repeat(3, axis=0)``, ``GetItem([:, 0])``: the class name and the
     attributes that differ from the constructor's defaults (None and False are left out
-    too); the first one is positional unless it is an axis."""
+    too); the first one is positional unless it is an axis. An op with a ``describe()``
+    method gives its own text instead (``Conv2d(5x5, stride=2, padding=1)``)."""
+    describe = getattr(fn, "describe", None)
+    if describe is not None:
+        return describe().replace("\\", "\\\\")
     defaults = _defaults(type(fn))
     parts = []
     for key, value in fn.attributes().items():

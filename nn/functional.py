@@ -14,6 +14,7 @@ from autograd.ops.elementwise import ReLU, Sigmoid, Tanh
 from autograd.ops.nn import Linear, LeakyReLU, LogSoftmax, Softmax
 
 from . import init
+from .conv_functional import avg_pool2d, conv2d, fold, max_pool2d, unfold
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      mse_loss)
 
@@ -95,3 +96,4 @@ def dropout(x, p: float = 0.5, training: bool = True, rng: np.random.Generator |
 
 __all__ = ["linear", "sigmoid", "relu", "tanh", "leaky_relu", "softmax", "log_softmax", "dropout",
            "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss"]
+__all__ += ["conv2d", "max_pool2d", "avg_pool2d", "unfold", "fold"]

@@ -1,9 +1,12 @@
 """Every op of the engine, one class each, forward and gradient rule side by side."""
+from .conv import Conv2d, Fold, Unfold
 from .elementwise import Add, Cast, Div, Exp, Log, Mul, Neg, Pow, ReLU, Sigmoid, Sub, Tanh, Where
 from .linalg import MatMul
+from .pool import AvgPool2d, MaxPool2d
 from .reduce import Max, Mean, Sum
 from .shape import BroadcastTo, Concatenate, GetItem, Repeat, Reshape, ScatterAdd, Stack, Transpose
 
 __all__ = ["Add", "Cast", "Sub", "Neg", "Mul", "Div", "Pow", "Exp", "Log", "Sigmoid", "Tanh", "ReLU", "Where",
            "MatMul", "Sum", "Mean", "Max", "Reshape", "Transpose", "BroadcastTo", "GetItem",
            "ScatterAdd", "Concatenate", "Stack", "Repeat"]
+__all__ += ["Conv2d", "Unfold", "Fold", "MaxPool2d", "AvgPool2d"]

@@ -1,0 +1,175 @@
+"""Pooling: MaxPool2d and AvgPool2d over (N, C, H, W) images, rules beside forwards.
+
+Max pooling sends each window's gradient to one element: the first maximum of the
+window in row-major order, as PyTorch does, also when several elements tie. Average
+pooling counts the zero padding in the average (PyTorch's count_include_pad=True).
+Both work on strided slices of the input, one per kernel offset, and write their
+gradients slice by slice. On Tensors (create_graph) max pooling's rule is a ScatterAdd
+of the gradient into the input's positions, itself differentiable (its gradient is an
+index), and average pooling's a Fold of the gradient spread evenly over each window.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+from ..grad_mode import STATE
+from .conv import fold
+from .nn import recorded
+from .shape import ScatterAdd
+from .windows import (batch_last_layout, channel_blocks, check_image, in_layout, new_image, offsets, output_size,
+                      padded, pair, window_label)
+
+_NO_DILATION = (1, 1)
+
+
+class _Pool2d(Function):
+    """The attributes and checks the two pools share."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        name = type(self).__name__
+        self.kernel_size = pair(kernel_size, name, "kernel_size", 1)
+        self.stride = self.kernel_size if stride is None else pair(stride, name, "stride", 1)
+        self.padding = pair(padding, name, "padding", 0)
+
+    def describe(self) -> str:
+        """The label of a drawing: ``MaxPool2d(2x2)``, with stride and padding when not the defaults."""
+        return window_label(type(self).__name__, self.kernel_size, stride=(self.stride, self.kernel_size),
+                            padding=(self.padding, (0, 0)))
+
+    def _out_size(self, x: np.ndarray) -> tuple:
+        name = type(self).__name__
+        check_image(name, x)
+        if any(2 * p > k for p, k in zip(self.padding, self.kernel_size)):
+            raise ValueError(f"{name}: padding {self.padding} must be at most half of kernel_size "
+                             f"{self.kernel_size}")
+        return output_size(name, x.shape[2:], self.kernel_size, self.stride, self.padding, _NO_DILATION)
+
+
+class MaxPool2d(_Pool2d):
+    """The maximum of each window; padding is -inf, so it never wins.
+
+    gradient: grad added at the position of each window's (first) maximum.
+    One pass per kernel offset over (N, C, OH, OW) slices of the input (no window copy):
+    the running maximum and, as uint8, which offset holds it; the rule adds grad back
+    into the offsets that won. A 2x2 pool with stride 2 is four slices and three passes.
+    """
+
+    def forward(self, x):
+        out_size = self._out_size(x)
+        image = padded(x, self.padding, -np.inf)
+        n, c = x.shape[:2]
+        layout = batch_last_layout(x)
+        out = new_image((n, c, *out_size), x.dtype, layout)
+        # The offset of each window's maximum, unless no gradient will be asked for (no_grad).
+        dtype = np.uint8 if self.kernel_size[0] * self.kernel_size[1] <= 256 else np.uint16
+        winner = new_image(out.shape, dtype, layout, 0) if STATE.enabled else None
+        for cs in channel_blocks(image.shape):
+            self._maximum(image[:, cs], out[:, cs], None if winner is None else winner[:, cs])
+        if winner is not None:
+            self.save(winner, x.shape, layout)
+        return out
+
+    def _maximum(self, image, out, winner) -> None:
+        """``out``: each window's maximum in ``image``; ``winner`` (if given): the offset of the
+        first one. Offsets only grow, so "replace by k where better" is max(winner, k * better),
+        two uint8 passes (np.copyto with where= is 60x slower)."""
+        slices = [image[:, :, rows, columns] for _, _, rows, columns in
+                  offsets(self.kernel_size, self.stride, _NO_DILATION, out.shape[2:])]
+        out[...] = slices[0]
+        if winner is not None:
+            better = np.empty_like(out, dtype=bool)
+            step = better.view(np.uint8) if winner.dtype == np.uint8 else np.empty_like(winner)
+        for k, candidate in enumerate(slices[1:], 1):
+            if winner is not None:
+                np.greater(candidate, out, out=better)  # strictly: on a tie the first maximum stays
+                np.multiply(better, k, out=step, casting="unsafe")
+                np.maximum(winner, step, out=winner)
+            np.maximum(out, candidate, out=out)
+
+    def backward(self, grad):
+        winner, shape, layout = self.saved
+        if recorded(grad):
+            index = self._flat_index(winner, shape)
+            return ScatterAdd.apply(grad.reshape(-1), index=(index,), shape=(int(np.prod(shape)),)).reshape(shape)
+        mask = np.empty_like(winner, dtype=bool)
+        grad = in_layout(grad, layout)  # one layout for the loops below (mixed ones run 10x slower)
+
+        def part(k, cs, slot, tiles):
+            np.equal(winner[:, cs], k, out=mask[:, cs])
+            if tiles:
+                np.multiply(grad[:, cs], mask[:, cs], out=slot)
+            else:
+                slot += grad[:, cs] * mask[:, cs]
+        return _spread(self, grad, shape, layout, part)
+
+    def _flat_index(self, winner: np.ndarray, shape: tuple) -> np.ndarray:
+        """The position in x (flat, C order) of each window's maximum."""
+        (kw,), (sh, sw), (ph, pw) = self.kernel_size[1:], self.stride, self.padding
+        n, c, h, w = shape
+        i, j = np.divmod(winner.astype(np.int64), kw)
+        # clipped: a window of padding and -inf alone picks its edge
+        rows = np.clip(i + (np.arange(winner.shape[2]) * sh - ph)[:, None], 0, h - 1)
+        columns = np.clip(j + np.arange(winner.shape[3]) * sw - pw, 0, w - 1)
+        return ((np.arange(n * c).reshape(n, c, 1, 1) * h + rows) * w + columns).reshape(-1)
+
+
+class AvgPool2d(_Pool2d):
+    """The mean of each window, zero padding included (count_include_pad=True).
+
+    gradient: grad / (kh*kw) added to every element of its window (a Fold).
+    """
+
+    def forward(self, x):
+        out_size = self._out_size(x)
+        image = padded(x, self.padding)
+        layout = batch_last_layout(x)
+        out = new_image(x.shape[:2] + out_size, x.dtype, layout)
+        for cs in channel_blocks(image.shape):
+            total = out[:, cs]
+            for k, (_, _, rows, columns) in enumerate(offsets(self.kernel_size, self.stride, _NO_DILATION, out_size)):
+                if k:
+                    total += image[:, cs, rows, columns]
+                else:
+                    total[...] = image[:, cs, rows, columns]
+            total *= 1.0 / (self.kernel_size[0] * self.kernel_size[1])
+        self.save(x.shape, layout)
+        return out
+
+    def backward(self, grad):
+        shape, layout = self.saved
+        kh, kw = self.kernel_size
+        share = grad / (kh * kw)
+        if recorded(grad):
+            n, c, oh, ow = grad.shape
+            blocks = share.reshape(n, c, 1, oh * ow).broadcast_to((n, c, kh * kw, oh * ow))
+            return fold(blocks.reshape(n, c * kh * kw, -1), shape[2:], self.kernel_size, _NO_DILATION,
+                        self.padding, self.stride)
+
+        def part(k, cs, slot, tiles):
+            if tiles:
+                slot[...] = share[:, cs]
+            else:
+                slot += share[:, cs]
+        return _spread(self, grad, shape, layout, part)
+
+
+def _spread(pool: _Pool2d, grad: np.ndarray, shape: tuple, layout: bool, part) -> np.ndarray:
+    """The input's gradient, from ``part(k, cs, slot, tiles)``, which puts kernel offset k's share
+    of ``grad[:, cs]`` into ``slot``, the slice of the gradient that offset k covers in channels cs.
+    The gradient is laid out as the input was (batch-last when ``layout``).
+
+    ``tiles``: the windows tile the input exactly, so each slot is written once, straight
+    into place (no zeros first); otherwise the slots are added into zeros (windows that
+    overlap, leave pixels out, or are padded).
+    """
+    (ph, pw), out_size = pool.padding, grad.shape[2:]
+    n, c, h, w = shape
+    size = (h + 2 * ph, w + 2 * pw)
+    tiles = pool.stride == pool.kernel_size and all(
+        o * k == s for o, k, s in zip(out_size, pool.kernel_size, size))
+    out = new_image((n, c) + size, grad.dtype, layout, None if tiles else 0.0)
+    for cs in channel_blocks(out.shape):
+        for k, (_, _, rows, columns) in enumerate(offsets(pool.kernel_size, pool.stride, _NO_DILATION, out_size)):
+            part(k, cs, out[:, cs, rows, columns], tiles)
+    return out[:, :, ph:ph + h, pw:pw + w]

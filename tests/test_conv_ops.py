@@ -1,0 +1,222 @@
+"""Conv2d, Unfold, Fold, MaxPool2d, AvgPool2d: finite differences over a table of cases."""
+import numpy as np
+import pytest
+
+import autograd as ag
+from autograd import Tensor
+
+RNG = np.random.default_rng(0)
+
+
+def leaf(*shape):
+    return Tensor(RNG.standard_normal(shape), requires_grad=True)
+
+
+# (batch, channels, H, W, out channels, kernel, stride, padding, dilation, bias): a sample
+# of the grid (kernel 1, 2, 3, 5 and non-square; stride 1, 2, (2, 1); padding 0, 1, 2,
+# (1, 0); dilation 1, 2; windows that do not tile the input; 1x1 outputs).
+CONV_CASES = [
+    (1, 1, 4, 4, 1, 1, 1, 0, 1, False),
+    (2, 3, 5, 5, 2, 2, 1, 0, 1, True),
+    (2, 2, 6, 5, 3, 3, 2, 1, 1, True),
+    (1, 2, 5, 5, 2, 5, 1, 0, 1, True),         # 1x1 output
+    (3, 1, 7, 6, 2, (2, 3), (2, 1), (1, 0), 1, False),
+    (1, 3, 7, 7, 2, 3, 1, 2, 2, True),
+    (2, 2, 6, 7, 1, (3, 1), 2, 0, (2, 1), True),  # windows do not tile the input
+    (1, 1, 3, 3, 2, 5, 1, 1, 1, True),         # kernel larger than the input, fits with padding
+    (2, 2, 5, 4, 2, 2, (1, 2), 1, 2, False),
+]
+
+
+@pytest.mark.parametrize("n, c, h, w, o, kernel, stride, padding, dilation, bias", CONV_CASES)
+def test_conv2d_gradcheck(n, c, h, w, o, kernel, stride, padding, dilation, bias):
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    inputs = [leaf(n, c, h, w), leaf(o, c, kh, kw)] + ([leaf(o)] if bias else [])
+    assert ag.gradcheck(lambda *t: ag.Conv2d.apply(*t, stride=stride, padding=padding, dilation=dilation),
+                        inputs)
+
+
+# (shape, kernel, stride, padding, dilation)
+WINDOW_CASES = [
+    ((1, 1, 4, 4), 2, 1, 0, 1),
+    ((2, 3, 5, 6), (2, 3), (2, 1), (1, 0), 1),
+    ((1, 2, 7, 7), 3, 2, 2, 2),
+    ((2, 1, 5, 5), 5, 1, 0, 1),
+]
+
+
+@pytest.mark.parametrize("shape, kernel, stride, padding, dilation", WINDOW_CASES)
+def test_unfold_fold_gradcheck_and_adjoint(shape, kernel, stride, padding, dilation):
+    attrs = dict(kernel_size=kernel, stride=stride, padding=padding, dilation=dilation)
+    x = leaf(*shape)
+    assert ag.gradcheck(lambda t: ag.Unfold.apply(t, **attrs), [x])
+    cols = ag.Unfold.apply(x, **attrs)
+    y = leaf(*cols.shape)
+    assert ag.gradcheck(lambda t: ag.Fold.apply(t, output_size=shape[2:], **attrs), [y])
+    folded = ag.Fold.apply(y, output_size=shape[2:], **attrs)
+    # <fold(y), x> == <y, unfold(x)>
+    assert np.isclose(np.sum(folded.data * x.data), np.sum(y.data * cols.data), rtol=1e-12)
+
+
+# (shape, kernel, stride, padding)
+POOL_CASES = [
+    ((2, 3, 4, 4), 2, None, 0),
+    ((1, 2, 5, 5), 3, 2, 1),
+    ((2, 1, 7, 6), (3, 2), (2, 1), (1, 0)),
+    ((1, 1, 5, 5), 2, 1, 1),
+    ((1, 2, 3, 3), 3, 1, 0),   # 1x1 output
+]
+
+
+@pytest.mark.parametrize("op", [ag.MaxPool2d, ag.AvgPool2d])
+@pytest.mark.parametrize("shape, kernel, stride, padding", POOL_CASES)
+def test_pool_gradcheck(op, shape, kernel, stride, padding):
+    assert ag.gradcheck(lambda t: op.apply(t, kernel_size=kernel, stride=stride, padding=padding), [leaf(*shape)])
+
+
+def test_max_pool_ties_send_the_gradient_to_the_first_maximum():
+    x = Tensor(np.array([[[[1.0, 1.0, 0.0], [1.0, 1.0, 2.0], [0.0, 2.0, 2.0]]]]), requires_grad=True)
+    out = ag.MaxPool2d.apply(x, kernel_size=2, stride=1)
+    np.testing.assert_array_equal(out.data, [[[[1.0, 2.0], [2.0, 2.0]]]])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[[[1.0, 0.0, 0.0], [0.0, 0.0, 2.0], [0.0, 1.0, 0.0]]]])
+
+
+def test_max_pool_padding_never_wins():
+    x = Tensor(-np.ones((1, 1, 2, 2)) - np.arange(4).reshape(1, 1, 2, 2), requires_grad=True)
+    out = ag.MaxPool2d.apply(x, kernel_size=2, stride=1, padding=1)
+    assert out.shape == (1, 1, 3, 3) and np.all(out.data < 0)
+    out.sum().backward()
+    assert x.grad.data.sum() == 9
+
+
+@pytest.mark.parametrize("fn, shapes", [
+    (lambda x, w, b: ag.Conv2d.apply(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)),
+     [(1, 2, 5, 4), (2, 2, 3, 2), (2,)]),
+    (lambda x, w: ag.Conv2d.apply(x, w, padding=(0, 1)), [(2, 1, 4, 3), (1, 1, 2, 2)]),
+    (lambda x: ag.Unfold.apply(x, kernel_size=2, padding=1, stride=2) ** 2, [(1, 2, 4, 3)]),
+    (lambda x: ag.Fold.apply(x, output_size=(3, 4), kernel_size=2) ** 2, [(1, 8, 6)]),
+    (lambda x: ag.MaxPool2d.apply(x, kernel_size=3, stride=2, padding=1) ** 2, [(1, 2, 5, 5)]),
+    (lambda x: ag.AvgPool2d.apply(x, kernel_size=(2, 3), stride=1, padding=(1, 0)) ** 2, [(1, 2, 4, 4)]),
+])
+def test_gradgradcheck(fn, shapes):
+    assert ag.gradgradcheck(fn, [leaf(*shape) for shape in shapes])
+
+
+def test_a_node_used_twice_accumulates():
+    x, w = leaf(1, 2, 4, 4), leaf(3, 2, 2, 2)
+    ag.Conv2d.apply(x, w).sum().backward()
+    once = x.grad.data.copy(), w.grad.data.copy()
+    x.grad = w.grad = None
+    y = ag.Conv2d.apply(x, w)
+    (y + y).sum().backward()
+    np.testing.assert_allclose(x.grad.data, 2 * once[0])
+    np.testing.assert_allclose(w.grad.data, 2 * once[1])
+    x.grad = None
+    pooled = ag.MaxPool2d.apply(x, kernel_size=2)
+    (pooled * 3 + pooled).sum().backward()
+    assert x.grad.data.sum() == pytest.approx(4 * 2 * 4)
+
+
+def test_float32_stays_float32():
+    x = Tensor(RNG.standard_normal((2, 1, 5, 5)).astype(np.float32), requires_grad=True)
+    w = Tensor(RNG.standard_normal((2, 1, 3, 3)).astype(np.float32), requires_grad=True)
+    out = ag.MaxPool2d.apply(ag.Conv2d.apply(x, w, padding=1), kernel_size=2)
+    out.sum().backward()
+    assert out.dtype == x.grad.dtype == w.grad.dtype == np.float32
+
+
+# ---- nn.functional and its errors ----
+
+def test_functional_wrappers_take_ints_pairs_and_arrays():
+    from nn import functional as F
+    x = RNG.standard_normal((2, 1, 6, 6)).astype(np.float32)
+    w = Tensor(RNG.standard_normal((3, 1, 3, 3)).astype(np.float32), requires_grad=True)
+    out = F.conv2d((x * 255).astype(np.uint8), w, np.zeros(3, np.float32), stride=(2, 1), padding=1)
+    assert out.shape == (2, 3, 3, 6) and out.dtype == np.float32
+    assert F.max_pool2d(out, 2, padding=(1, 0)).shape == (2, 3, 2, 3)
+    assert F.avg_pool2d(out, (3, 2), stride=1).shape == (2, 3, 1, 5)
+    cols = F.unfold(x, 3, padding=1)
+    assert cols.shape == (2, 9, 36)
+    assert F.fold(cols, (6, 6), 3, padding=1).shape == x.shape
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda F: F.conv2d(np.ones((1, 5, 5)), np.ones((2, 1, 3, 3))), ["Conv2d", "4-D", "(1, 5, 5)"]),
+    (lambda F: F.conv2d(np.ones((1, 2, 5, 5)), np.ones((2, 3, 3, 3))), ["Conv2d", "(1, 2, 5, 5)", "(2, 3, 3, 3)"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 3, 3))), ["Conv2d", "kernel (3, 3)", "(2, 2)"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3)), dilation=2), ["Conv2d", "dilation"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), stride=0), ["Conv2d", "stride", "positive"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), stride=(1, -1)), ["Conv2d", "stride"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), dilation=0), ["Conv2d", "dilation"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), padding=-1), ["Conv2d", "padding"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 5, 5)), np.ones((2, 1, 3, 3)), np.ones(3)), ["Conv2d", "bias", "(3,)"]),
+    (lambda F: F.conv2d(np.ones((1, 1, 5, 5)), np.ones((2, 3, 3))), ["Conv2d", "weight", "(2, 3, 3)"]),
+    (lambda F: F.max_pool2d(np.ones((1, 5, 5)), 2), ["MaxPool2d", "(1, 5, 5)"]),
+    (lambda F: F.max_pool2d(np.ones((1, 1, 1, 5)), 2), ["MaxPool2d", "kernel (2, 2)"]),
+    (lambda F: F.max_pool2d(np.ones((1, 1, 5, 5)), 2, padding=2), ["MaxPool2d", "half"]),
+    (lambda F: F.avg_pool2d(np.ones((1, 1, 5, 5)), 2, stride=0), ["AvgPool2d", "stride"]),
+    (lambda F: F.avg_pool2d(np.ones((1, 1, 5, 5)), (2, 2, 2)), ["AvgPool2d", "kernel_size"]),
+    (lambda F: F.unfold(np.ones((3, 5, 5)), 2), ["Unfold", "(3, 5, 5)"]),
+    (lambda F: F.fold(np.ones((1, 4, 5)), (3, 3), 2), ["Fold", "(1, 4, 5)", "(N, C*4, 4)"]),
+])
+def test_errors_name_the_op_and_the_shapes(call, words):
+    from nn import functional as F
+    with pytest.raises(ValueError) as error:
+        call(F)
+    for word in words:
+        assert word in str(error.value)
+
+
+def test_drawings_label_conv_and_pool_nodes_with_kernel_stride_padding():
+    pytest.importorskip("graphviz")
+    from nn import functional as F
+    x = Tensor(np.ones((1, 1, 8, 8)), requires_grad=True)
+    w = Tensor(np.ones((2, 1, 5, 3)), requires_grad=True)
+    y = F.avg_pool2d(F.max_pool2d(F.conv2d(x, w, stride=(2, 1), padding=1), 2), 2, stride=1, padding=1)
+    source = ag.make_dot(y.sum()).source
+    assert 'label="Conv2d(5x3, stride=(2, 1), padding=1)"' in source
+    assert 'label="MaxPool2d(2x2)"' in source
+    assert 'label="AvgPool2d(2x2, stride=1, padding=1)"' in source
+    plain = ag.make_dot(F.conv2d(x, w).sum()).source
+    assert 'label="Conv2d(5x3)"' in plain
+
+
+@pytest.mark.parametrize("block", [40, 500])  # kernel rows of one channel per block; two channels
+def test_conv2d_backward_in_blocks_of_columns(monkeypatch, block):
+    from autograd.ops import conv_arrays
+    x, w, b = leaf(2, 3, 6, 5), leaf(2, 3, 3, 2), leaf(2)
+    whole = [g.data for g in ag.grad(ag.Conv2d.apply(x, w, b, padding=1, stride=(1, 2)).sum(), [x, w, b])]
+    monkeypatch.setattr(conv_arrays, "BLOCK", block)
+    assert len(list(conv_arrays.blocks(3, (3, 2), 2 * 6 * 3))) > 1
+    parts = [g.data for g in ag.grad(ag.Conv2d.apply(x, w, b, padding=1, stride=(1, 2)).sum(), [x, w, b])]
+    for g, h in zip(whole, parts):
+        np.testing.assert_allclose(g, h, rtol=1e-12)
+    assert ag.gradcheck(lambda *t: ag.Conv2d.apply(*t, padding=1, stride=(1, 2), dilation=(2, 1)), [x, w, b])
+
+
+def test_conv2d_forward_in_blocks_of_output_rows(monkeypatch):
+    from autograd.ops import conv_arrays
+    x, w, b = leaf(3, 2, 9, 7), leaf(4, 2, 3, 2), leaf(4)
+    whole = ag.Conv2d.apply(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)).data
+    monkeypatch.setattr(conv_arrays, "FORWARD_BLOCK", 2 * (2 * 3 * 2 * 7 * 3))  # two output rows of 7 per block
+    np.testing.assert_allclose(ag.Conv2d.apply(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)).data, whole,
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("op, kwargs", [(ag.MaxPool2d, dict(kernel_size=2)),
+                                        (ag.MaxPool2d, dict(kernel_size=3, stride=2, padding=1)),
+                                        (ag.AvgPool2d, dict(kernel_size=(2, 3), stride=1, padding=1))])
+def test_pools_work_through_channels_in_blocks(monkeypatch, op, kwargs):
+    from autograd.ops import windows
+    conv = ag.Conv2d.apply(leaf(3, 2, 7, 6), leaf(3, 2, 1, 1))  # batch-last, as in a network
+    results = []
+    for limit in (None, 1):  # everything at once; one channel at a time
+        if limit:
+            monkeypatch.setattr(windows, "CACHE_BLOCK", limit)
+        x = Tensor(conv.data, requires_grad=True)
+        out = op.apply(x, **kwargs)
+        (out * out).sum().backward()
+        results.append((out.data, x.grad.data))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
