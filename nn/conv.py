@@ -2,7 +2,8 @@
 
 Images are (N, C, H, W) and conv weights (out_channels, in_channels, kh, kw), as in
 PyTorch, so state dicts carry over both ways. The layers hold the parameters and check
-their input; the work is ``nn.functional``'s (``F.conv2d``, ``F.max_pool2d``, ...).
+their input; the work is ``nn.functional``'s (``F.conv2d``, ``F.max_pool2d``, ...), which
+also converts data that needs no gradient to the weight's dtype (raw pixels, float64).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import math
 import numpy as np
 
 import autograd as ag
-from autograd import Tensor
+from autograd import Tensor, as_tensor
 from autograd.ops.windows import pair
 
 from . import functional as F
@@ -20,21 +21,17 @@ from .layers import _BatchNorm, _fan_in_bias
 from .module import Module, Parameter
 
 
-def _as_input(x, like: Parameter | None) -> Tensor:
-    """``x`` as a Tensor. With ``like`` (a layer's weight), data that needs no gradient takes its
-    dtype, as F.linear's: raw pixels, or a float64 batch into a float32 model."""
-    if not isinstance(x, Tensor):
-        x = like._operand(x) if like is not None else Tensor(x)
-    if like is not None and x.data.dtype != like.data.dtype and not x.requires_grad:
-        x = Tensor._result(x.data.astype(like.data.dtype), None)
-    return x
+def _tensor(x) -> Tensor:
+    """``x`` as a Tensor (F.conv2d then casts one that needs no gradient to the weight's dtype)."""
+    return x if isinstance(x, Tensor) else as_tensor(x)
 
 
-def _check_images(layer: str, x: Tensor, channels: int | None = None) -> None:
+def _check_images(layer: str, x, channels: int | None = None) -> None:
     """A ValueError naming the layer and the shapes unless ``x`` is (N, channels, H, W)."""
-    if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
+    shape = np.shape(x.data if isinstance(x, Tensor) else x)
+    if len(shape) != 4 or (channels is not None and shape[1] != channels):
         expected = f"(N, {'C' if channels is None else channels}, H, W)"
-        raise ValueError(f"{layer}: expected input of shape {expected}, got {x.shape}")
+        raise ValueError(f"{layer}: expected input of shape {expected}, got {shape}")
 
 
 class Conv2d(Module):
@@ -66,9 +63,8 @@ class Conv2d(Module):
         _fan_in_bias(self.bias, initializers.fans(self.weight)[0], rng)
 
     def forward(self, x) -> Tensor:
-        x = _as_input(x, self.weight)
         _check_images(f"Conv2d({self.extra_repr()})", x, self.in_channels)
-        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+        return F.conv2d(_tensor(x), self.weight, self.bias, stride=self.stride, padding=self.padding,
                         dilation=self.dilation)
 
     def extra_repr(self) -> str:
@@ -94,7 +90,6 @@ class _Pool2d(Module):
         raise NotImplementedError
 
     def forward(self, x) -> Tensor:
-        x = _as_input(x, None)
         _check_images(f"{type(self).__name__}({self.extra_repr()})", x)
         return self._pool(x)
 
@@ -126,7 +121,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x) -> Tensor:
-        return _as_input(x, None).flatten(self.start_dim, self.end_dim)
+        return _tensor(x).flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -239,7 +239,8 @@ def test_a_conv_block_is_drawn_as_nested_clusters():
     assert "0.conv: Conv2d" in clusters["0: ConvBlock"] and "0.pool: MaxPool2d" in clusters["0: ConvBlock"]
     assert "<B>0.conv.weight</B>" in clusters["0.conv: Conv2d"] and "(2, 1, 3, 3) float32" in clusters["0.conv: Conv2d"]
     assert "<B>0.norm.bias</B>" in clusters["0.norm: BatchNorm2d"]
-    assert "label=\"Conv2d" in clusters["0.conv: Conv2d"] and "label=\"MaxPool2d" in clusters["0.pool: MaxPool2d"]
+    assert 'label="Conv2d(3x3, padding=1)"' in clusters["0.conv: Conv2d"]   # the kernel, stride, padding
+    assert 'label="MaxPool2d(2x2)"' in clusters["0.pool: MaxPool2d"]
     assert "label=\"Reshape" in clusters["1: Flatten"]
     assert "Conv2d" not in clusters["0.norm: BatchNorm2d"] and "<B>input</B>" not in clusters["Sequential"]
 
