@@ -188,6 +188,7 @@ def test_conv2d_backward_in_blocks_of_columns(monkeypatch, block):
     x, w, b = leaf(2, 3, 6, 5), leaf(2, 3, 3, 2), leaf(2)
     whole = [g.data for g in ag.grad(ag.Conv2d.apply(x, w, b, padding=1, stride=(1, 2)).sum(), [x, w, b])]
     monkeypatch.setattr(conv_arrays, "BLOCK", block)
+    monkeypatch.setattr(conv_arrays, "MIN_ROWS", 1)
     assert len(list(conv_arrays.blocks(3, (3, 2), 2 * 6 * 3))) > 1
     parts = [g.data for g in ag.grad(ag.Conv2d.apply(x, w, b, padding=1, stride=(1, 2)).sum(), [x, w, b])]
     for g, h in zip(whole, parts):
@@ -220,3 +221,12 @@ def test_pools_work_through_channels_in_blocks(monkeypatch, op, kwargs):
         results.append((out.data, x.grad.data))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+def test_drawings_label_unfold_and_fold():
+    pytest.importorskip("graphviz")
+    from nn import functional as F
+    x = Tensor(np.ones((1, 2, 6, 6)), requires_grad=True)
+    source = ag.make_dot(F.fold(F.unfold(x, 3, padding=1, stride=2), (6, 6), 3, padding=1, stride=2).sum()).source
+    assert 'label="Unfold(3x3, stride=2, padding=1)"' in source
+    assert 'label="Fold(3x3, stride=2, padding=1, output_size=6)"' in source

@@ -22,6 +22,11 @@ def _window_attributes(op: str, kernel_size, dilation, padding, stride) -> tuple
             pair(padding, op, "padding", 0), pair(stride, op, "stride", 1))
 
 
+def _describe_window(op, name: str, **extra) -> str:
+    return window_label(name, op.kernel_size, stride=(op.stride, (1, 1)), padding=(op.padding, (0, 0)),
+                        dilation=(op.dilation, (1, 1)), **extra)
+
+
 class Unfold(Function):
     """im2col: (N, C, H, W) -> (N, C*kh*kw, L), one column per window, in F.unfold's order.
 
@@ -31,6 +36,10 @@ class Unfold(Function):
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
         self.kernel_size, self.dilation, self.padding, self.stride = _window_attributes(
             "Unfold", kernel_size, dilation, padding, stride)
+
+    def describe(self) -> str:
+        """The label of a drawing: ``Unfold(3x3, padding=1)``."""
+        return _describe_window(self, "Unfold")
 
     def forward(self, x):
         check_image("Unfold", x)
@@ -54,6 +63,10 @@ class Fold(Function):
         self.output_size = pair(output_size, "Fold", "output_size", 1)
         self.kernel_size, self.dilation, self.padding, self.stride = _window_attributes(
             "Fold", kernel_size, dilation, padding, stride)
+
+    def describe(self) -> str:
+        """The label of a drawing: ``Fold(3x3, padding=1, output_size=28)``."""
+        return _describe_window(self, "Fold", output_size=(self.output_size, None))
 
     def forward(self, cols):
         kh, kw = self.kernel_size
