@@ -299,6 +299,18 @@ class Tensor(TorchMethods):
         """A broadcast to ``shape``, as ``np.broadcast_to``; the gradient is summed back."""
         return shape_ops.BroadcastTo.apply(self, shape=tuple(shape))
 
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        """Axes ``start_dim`` to ``end_dim`` (both included) merged into one, as torch.flatten
+        (a Reshape; a 0-d tensor becomes 1-d); the gradient is reshaped back."""
+        shape = self.data.shape
+        ndim = max(len(shape), 1)
+        if not (-ndim <= start_dim < ndim and -ndim <= end_dim < ndim) or start_dim % ndim > end_dim % ndim:
+            raise ValueError(f"flatten: start_dim={start_dim} and end_dim={end_dim} do not fit a tensor of "
+                             f"shape {shape}")
+        start, end = start_dim % ndim, end_dim % ndim
+        merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
+        return shape_ops.Reshape.apply(self, shape=shape[:start] + (merged,) + shape[end + 1:])
+
     def __getitem__(self, index):
         """``x[index]``, basic or integer-array indexing; the gradient is scattered back (repeats add)."""
         return shape_ops.GetItem.apply(self, index=shape_ops.normalize_index(index))

@@ -24,15 +24,25 @@ from nn.datasets import load_mnist, mean_std, train_valid_split  # noqa: E402  (
 BATCH, EPOCHS, PEAK_LR, SMOOTHING = 128, 3, 5e-3, 0.1
 
 
-def one_cycle(step: int, total: int) -> float:
+def one_cycle(step: int, total: int, peak: float = PEAK_LR) -> float:
     """PyTorch's OneCycleLR (cos, two phases, pct_start 0.25, div 25, final div 1e4)."""
-    initial, final = PEAK_LR / 25, PEAK_LR / 25 / 1e4
+    initial, final = peak / 25, peak / 25 / 1e4
     warmup = 0.25 * total - 1
     if step <= warmup:
-        start, end, fraction = initial, PEAK_LR, step / warmup
+        start, end, fraction = initial, peak, step / warmup
     else:
-        start, end, fraction = PEAK_LR, final, (step - warmup) / (total - 1 - warmup)
+        start, end, fraction = peak, final, (step - warmup) / (total - 1 - warmup)
     return end + (start - end) / 2 * (1 + math.cos(math.pi * fraction))
+
+
+def adam_step(params, m, v, t: int, lr: float) -> None:
+    """One Adam update (betas 0.9, 0.999, eps 1e-8) of ``params`` in place; ``t`` counts from 1."""
+    with torch.no_grad():
+        for p, mp, vp in zip(params, m, v):
+            mp.mul_(0.9).add_(p.grad, alpha=0.1)
+            vp.mul_(0.999).addcmul_(p.grad, p.grad, value=0.001)
+            denom = (vp / (1 - 0.999 ** t)).sqrt_().add_(1e-8)
+            p.addcdiv_(mp, denom, value=-lr / (1 - 0.9 ** t))
 
 
 def main() -> None:
@@ -63,12 +73,7 @@ def main() -> None:
                 p.grad = None
             loss.backward()
             lr, t = one_cycle(t, steps), t + 1
-            with torch.no_grad():
-                for p, mp, vp in zip(params, m, v):
-                    mp.mul_(0.9).add_(p.grad, alpha=0.1)
-                    vp.mul_(0.999).addcmul_(p.grad, p.grad, value=0.001)
-                    denom = (vp / (1 - 0.999 ** t)).sqrt_().add_(1e-8)
-                    p.addcdiv_(mp, denom, value=-lr / (1 - 0.9 ** t))
+            adam_step(params, m, v, t, lr)
     with torch.no_grad():
         predictions = model(scale(test_images)).argmax(1).numpy()
     print(f"test_accuracy {(predictions == test_labels).mean():.4f}")

@@ -3,6 +3,7 @@
     python examples/mnist.py                  # 'fast': 98% test accuracy in a few seconds
     python examples/mnist.py --preset seed    # the textbook's 784-100-10 sigmoid network
     python examples/mnist.py --preset best    # the best accuracy within a minute
+    python examples/mnist.py --preset cnn     # a CNN: 99% in one epoch (cnn-best: 99.4% in four)
 
 Options and plots live in mnist_presets.py (with mnist_checks.py), mnist_report.py and mnist_plots.py.
 """
@@ -29,6 +30,8 @@ def load_data(preset, data_dir):
     """(train, valid, test) pairs of float images and int labels; valid is the last 5,000."""
     train_images, train_labels = load_mnist("train", root=data_dir)
     test_images, test_labels = load_mnist("test", root=data_dir)
+    if preset.architecture == "cnn":  # images as (N, 1, 28, 28), as the convolutions take them
+        train_images, test_images = train_images.reshape(-1, 1, 28, 28), test_images.reshape(-1, 1, 28, 28)
     if preset.scaling == "symmetric":
         scale = lambda images: scale_symmetric(images, preset.dtype)  # noqa: E731
     else:
@@ -47,6 +50,8 @@ def standardize(images, mean, std, dtype):
 
 def build_model(preset, rng):
     """The MLP; with textbook_init, N(0, 0.1) weights drawn by ``rng`` as the textbook draws them."""
+    if preset.architecture == "cnn":
+        return build_cnn(preset)
     sizes = [784, *preset.hidden, 10]
     model = nn.MLP(sizes, activation=preset.activation, dropout=preset.dropout, dtype=preset.dtype)
     if preset.textbook_init:
@@ -55,6 +60,21 @@ def build_model(preset, rng):
             layer.weight.data[...] = rng.normal(0.0, 0.1, size=layer.weight.shape[::-1]).T
             layer.bias.data[...] = 0.0
     return model
+
+
+def build_cnn(preset):
+    """Per entry of ``preset.channels``: conv, [batch norm], ReLU, 2x2 max pool; then flatten and the MLP head."""
+    layers, size, channels = [], 28, 1
+    for width in preset.channels:
+        layers.append(nn.Conv2d(channels, width, preset.kernel, padding=preset.padding,
+                                bias=not preset.batch_norm, dtype=preset.dtype))
+        layers += [nn.BatchNorm2d(width, dtype=preset.dtype)] if preset.batch_norm else []
+        layers += [nn.ReLU(), nn.MaxPool2d(2)]
+        size, channels = (size + 2 * preset.padding - preset.kernel + 1) // 2, width
+    layers += [nn.Flatten()] + ([nn.Dropout(preset.dropout)] if preset.dropout else [])
+    head = nn.MLP([channels * size * size, *preset.hidden, 10], activation=preset.activation,
+                  dropout=preset.dropout, dtype=preset.dtype)
+    return nn.Sequential(*layers, *head)
 
 
 def make_optimizer(preset, model, steps):
@@ -77,8 +97,10 @@ def loss_of(preset, logits, labels):
     return F.cross_entropy(logits, labels, label_smoothing=preset.label_smoothing)
 
 
-def predict(model, images, batch_size=10000):
-    """Logits for every image, without recording a graph."""
+def predict(model, images, batch_size=None):
+    """Logits for every image, without recording a graph (images for a CNN 500 at a time: the
+    im2col columns of 10,000 would take a gigabyte)."""
+    batch_size = batch_size or (10000 if images.ndim == 2 else 500)
     model.eval()
     with no_grad():
         return np.concatenate([model(Tensor(images[i:i + batch_size])).data

@@ -26,6 +26,14 @@ class Preset:
     dropout: float = 0.0
     textbook_init: bool = False  # N(0, 0.1) weights from RandomState(seed), which also shuffles
     full_train_eval: bool = False  # evaluate the whole training set each epoch, as the textbook
+    # The CNN presets: architecture "cnn" is, per entry of ``channels``, a conv (kernel x kernel,
+    # padding), a BatchNorm2d if batch_norm, ReLU and a 2x2 max pool; then flatten and the MLP of
+    # ``hidden`` widths (dropout before each Linear). Inputs are (N, 1, 28, 28) images.
+    architecture: str = "mlp"      # "mlp" or "cnn"
+    channels: tuple = ()
+    kernel: int = 5
+    padding: int = 0
+    batch_norm: bool = False
 
 
 PRESETS = {
@@ -41,6 +49,14 @@ PRESETS = {
     "best": Preset("best", hidden=(1024,), activation="relu", dtype="float32", scaling="standardize",
                    loss="softmax", optimizer="adam", lr=2e-3, batch_size=128, epochs=15,
                    label_smoothing=0.1, dropout=0.2),
+    # The shortest time to 99% test accuracy with a CNN.
+    "cnn": Preset("cnn", hidden=(128,), activation="relu", dtype="float32", scaling="standardize",
+                  loss="softmax", optimizer="adam", lr=8e-3, batch_size=64, epochs=1, label_smoothing=0.1,
+                  architecture="cnn", channels=(16, 32)),
+    # The best accuracy within two minutes with a CNN.
+    "cnn-best": Preset("cnn-best", hidden=(128,), activation="relu", dtype="float32", scaling="standardize",
+                       loss="softmax", optimizer="adam", lr=8e-3, batch_size=64, epochs=4, label_smoothing=0.1,
+                       dropout=0.2, architecture="cnn", channels=(16, 32), batch_norm=True),
 }
 
 

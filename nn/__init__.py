@@ -9,6 +9,7 @@ from . import data, datasets, functional, init, optim
 from . import callbacks  # Keras-style training: model.compile/fit, nn.callbacks.EarlyStopping, ...
 from .checkpoint import CheckpointError, load, load_state, save, save_state
 from .export import export_onnx
+from .conv import AvgPool2d, BatchNorm2d, Conv2d, Flatten, MaxPool2d
 from .init import manual_seed
 from .layers import (MLP, BatchNorm1d, Dropout, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax,
                      Tanh)
@@ -28,3 +29,4 @@ __all__ = [
     "callbacks",
 ]
 __all__ += ["export_onnx"]
+__all__ += ["Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm2d"]

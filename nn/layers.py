@@ -142,8 +142,9 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-class BatchNorm1d(Module):
-    """Normalise each feature of (N, C) inputs, then scale by ``weight`` and shift by ``bias``.
+class _BatchNorm(Module):
+    """What BatchNorm1d and BatchNorm2d share: normalise each channel (axis 1) over every
+    other axis, then scale by ``weight`` and shift by ``bias``.
 
     ``weight`` and ``bias`` are the learned gamma and beta (PyTorch's names, so state
     dicts carry over). Training mode uses the batch's mean and biased variance, and
@@ -152,7 +153,9 @@ class BatchNorm1d(Module):
     over all batches seen, as PyTorch.
     """
 
-    def __init__(self, num_features: int, momentum: float | None = 0.1, eps: float = 1e-5, dtype=None):
+    rank, layout = 2, "(N, {})"  # the input's rank and shape (for errors); BatchNorm2d's are 4, (N, C, H, W)
+
+    def __init__(self, num_features: int, eps: float, momentum: float | None, dtype):
         self.num_features, self.momentum, self.eps = num_features, momentum, eps
         dtype = np.dtype(ag.get_default_dtype() if dtype is None else dtype)
         self.weight = Parameter(np.ones(num_features, dtype=dtype))
@@ -173,19 +176,26 @@ class BatchNorm1d(Module):
 
     def forward(self, x) -> Tensor:
         x = x if isinstance(x, Tensor) else self.weight._operand(x)
-        if x.ndim != 2 or x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d: expected input of shape (N, {self.num_features}), got {x.shape}")
+        expected = self.layout.format(self.num_features)
+        if x.ndim != self.rank or x.shape[1] != self.num_features:
+            raise ValueError(f"{type(self).__name__}: expected input of shape {expected}, got {x.shape}")
+        # Per-channel arrays are viewed as (C, 1, 1) against (N, C, H, W); as they are against (N, C).
+        view = (-1,) + (1,) * (x.ndim - 2)
+        weight, bias = (self.weight, self.bias) if x.ndim == 2 else (self.weight.reshape(view),
+                                                                      self.bias.reshape(view))
         if not self.training:
-            scale = 1.0 / np.sqrt(self.running_var + self.eps)
-            return (x - self.running_mean) * (self.weight * scale) + self.bias
-        n = x.shape[0]
+            scale = (1.0 / np.sqrt(self.running_var + self.eps)).reshape(view)
+            return (x - self.running_mean.reshape(view)) * (weight * scale) + bias
+        n = x.size // self.num_features
         if n < 2:
-            raise ValueError("BatchNorm1d: training needs more than one sample per batch (got 1)")
-        mean = x.mean(axis=0)
+            raise ValueError(f"{type(self).__name__}: training needs more than one value per channel, "
+                             f"got input of shape {x.shape}")
+        axes = (0,) + tuple(range(2, x.ndim))
+        mean = x.mean(axis=axes, keepdims=True)
         centred = x - mean
-        variance = (centred * centred).mean(axis=0)
-        out = centred * (variance + self.eps) ** -0.5 * self.weight + self.bias
-        self._track(mean.data, variance.data * (n / (n - 1)))
+        variance = (centred * centred).mean(axis=axes, keepdims=True)
+        out = centred * (variance + self.eps) ** -0.5 * weight + bias
+        self._track(mean.data.reshape(-1), variance.data.reshape(-1) * (n / (n - 1)))
         return out
 
     def _track(self, mean: np.ndarray, unbiased_variance: np.ndarray) -> None:
@@ -198,6 +208,18 @@ class BatchNorm1d(Module):
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm1d(_BatchNorm):
+    """Normalise each feature of (N, C) inputs, then scale by ``weight`` and shift by ``bias``.
+
+    Training mode uses the batch's statistics and updates the running averages; eval
+    mode uses those (see ``_BatchNorm``; ``nn.BatchNorm2d`` is the same per channel of
+    images).
+    """
+
+    def __init__(self, num_features: int, momentum: float | None = 0.1, eps: float = 1e-5, dtype=None):
+        super().__init__(num_features, eps, momentum, dtype)
 
 
 class Sequential(Module):

@@ -69,15 +69,16 @@ def test_saved_weights_evaluate_to_the_same_accuracy(example, tmp_path):
     assert evaluated["history"] == []
 
 
-def test_patience_stops_and_keeps_the_best_weights(example):
+@pytest.mark.parametrize("name,image_shape", [("seed", (784,)), ("cnn", (1, 28, 28))])
+def test_patience_stops_and_keeps_the_best_weights(example, name, image_shape):
     from mnist_presets import PRESETS
     from mnist_report import Report
     import nn
     rng = np.random.default_rng(0)
-    images = rng.standard_normal((300, 784))
+    images = rng.standard_normal((300, *image_shape))
     labels = rng.integers(0, 10, 300)
     data = ((images[:200], labels[:200]), (images[200:], labels[200:]), (images[200:], labels[200:]))
-    preset = replace(PRESETS["seed"], lr=0.0, epochs=6, batch_size=50)  # nothing can improve after epoch 1
+    preset = replace(PRESETS[name], lr=0.0, epochs=6, batch_size=50)  # nothing can improve after epoch 1
     args = example.parse_args(["--quiet", "--patience", "2"])
     report = Report(preset, args)
     model = example.build_model(preset, report.rng)
