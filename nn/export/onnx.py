@@ -4,8 +4,9 @@ The trace (trace.py) is an ordinary forward pass in eval mode on a copy of
 ``example_input`` that requires grad, so every op that depends on the input is recorded
 (ops on constants alone are computed then and become constants: folded). The nodes are
 walked from the output in creation order (a topological order), each converted by its
-entry in ``onnx_ops.CONVERTERS``. Parameters and buffers become initializers under their dotted
-names (``0.weight``), other constants initializers named ``const_<k>``.
+entry in ``onnx_ops.CONVERTERS``, except the ops of an eval batch norm call, which become one
+BatchNormalization (patterns.py). Parameters and buffers become initializers under their
+dotted names (``0.weight``, ``1.running_mean``), other constants initializers named ``const_<k>``.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from autograd.ops.elementwise import Cast
 
 from ..atomic import atomic_write
 from .onnx_ops import CONVERTERS
+from .patterns import batch_norm_calls
 from .trace import batch_axes, example_tensor, ops_behind, trace
 
 MIN_OPSET = 13  # Softmax over one axis, ReduceSum's and Unsqueeze's axes as inputs
@@ -120,6 +122,14 @@ def _infer_output_shapes(onnx, proto) -> None:
             output.type.CopyFrom(found.type)
 
 
+def _batch_norm(graph: _Graph, call, x: str, state_names: dict) -> str:
+    """A BatchNormalization of ``x`` by the module's weight, bias and running statistics."""
+    module = call.module
+    arrays = module.weight.data, module.bias.data, module.running_mean, module.running_var
+    return graph.add("BatchNormalization", [x, *(graph.constant(a, state_names.get(id(a))) for a in arrays)],
+                     epsilon=float(module.eps))
+
+
 def _build(graph: _Graph, model, x: Tensor, roots: list):
     """The ONNX GraphProto computing ``roots`` from ``x``."""
     state_names = {id(array): name for name, array in model._state_arrays().items()}
@@ -141,7 +151,15 @@ def _build(graph: _Graph, model, x: Tensor, roots: list):
             raise graph.unsupported(fn)
     if graph.dynamic:
         graph.axes = batch_axes(model, x, ops, graph.unsupported)
+    batch_norms = batch_norm_calls(ops, roots)  # each one BatchNormalization on the layer's named arrays
+    inside = {id(member) for call in batch_norms.values() for member in call.members}
     for fn in ops:
+        if id(fn) in inside:
+            continue
+        if id(fn) in batch_norms:
+            call = batch_norms[id(fn)]
+            values[id(fn)] = _batch_norm(graph, call, name_of(call.x), state_names)
+            continue
         names = [name_of(t) for t in fn.inputs]
         if type(fn) is not Cast:  # NumPy promotes mixed dtypes: ONNX needs the casts spelled out
             names = [graph.add("Cast", [name], to=graph.tensor_type(fn.out.dtype))

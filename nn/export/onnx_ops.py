@@ -25,10 +25,13 @@ GetItem: ints, slices, None, ..., one     Gather, Slice, Unsqueeze
 integer array (or boolean mask)
 Cast, Where (a constant condition)        Cast, Where
 Conv2d, MaxPool2d, AvgPool2d              Conv, MaxPool, AveragePool(count_include_pad=1)
+BatchNorm1d/2d in eval mode (patterns.py)  BatchNormalization
 ========================================  ============================================
 
-Dropout and BatchNorm1d/2d in eval mode need nothing of their own: dropout records
-nothing, and batch norm's eval path is elementwise ops on its buffers (initializers).
+Dropout in eval mode records nothing. BatchNorm1d/2d in eval mode record elementwise ops
+on their buffers; patterns.py recognises each such call and exports it as one
+BatchNormalization on the layer's named arrays (a formula that only looks like it exports
+op by op, with these converters).
 Not exported: ScatterAdd, Unfold, Fold, the fused losses, and GetItem with
 several index arrays.
 """
