@@ -4,7 +4,8 @@
     python examples/serve_onnx.py mnist.onnx             # accuracy and time, in onnxruntime
 
 The raw pixels are scaled as the model was trained (the preset's scaling and the
-training set's mean and std, from the file's metadata: see mnist_export.py). dagrad's
+training set's mean and std, from the file's metadata: see mnist_export.py) and shaped as
+the model's input says: (N, 784) for an MLP, (N, 1, 28, 28) for the CNN presets. dagrad's
 loader reads the test set; the model runs in onnxruntime only.
 """
 from __future__ import annotations
@@ -35,8 +36,10 @@ def preprocess(images: np.ndarray, metadata: dict, input_shape) -> np.ndarray:
     return scaled.reshape(len(images), *input_shape[1:])
 
 
-def evaluate(path, data_dir=None, batch_size: int = 10000) -> dict:
-    """Accuracy and inference seconds of the ONNX model at ``path`` on the 10,000 test images."""
+def evaluate(path, data_dir=None, batch_size: int | None = None) -> dict:
+    """Accuracy and inference seconds of the ONNX model at ``path`` on the 10,000 test images,
+    ``batch_size`` per call (by default all at once for an MLP, 1,000 at a time for images:
+    a CNN's first feature maps of 10,000 images would take several hundred megabytes)."""
     try:
         import onnxruntime
     except ImportError as error:
@@ -46,6 +49,7 @@ def evaluate(path, data_dir=None, batch_size: int = 10000) -> dict:
     images, labels = load_mnist("test", root=data_dir)
     model_input = session.get_inputs()[0]
     x = preprocess(images, metadata, model_input.shape)
+    batch_size = batch_size or (10000 if x.ndim == 2 else 1000)
     start = time.perf_counter()
     logits = np.concatenate([session.run(None, {model_input.name: x[i:i + batch_size]})[0]
                              for i in range(0, len(x), batch_size)])
@@ -58,7 +62,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Classify the MNIST test set with an ONNX model.")
     parser.add_argument("model", help="the .onnx file (examples/mnist.py --export-onnx PATH writes one)")
     parser.add_argument("--data", help="directory with the MNIST files (default: $MNIST_DIR, then a cache)")
-    parser.add_argument("--batch-size", type=int, default=10000, help="images per onnxruntime call")
+    parser.add_argument("--batch-size", type=int, help="images per onnxruntime call (default: 10,000 for an MLP, "
+                        "1,000 for a CNN)")
     args = parser.parse_args(argv)
     if not os.path.isfile(args.model):
         parser.error(f"no ONNX file {args.model!r}")

@@ -4,7 +4,10 @@ BatchNormalization, outputs that are strided views, and the cnn / cnn-best prese
 onnxruntime's outputs must equal dagrad's (1e-5 relative, float32) at the example's batch
 size and at others (the batch axis is dynamic).
 """
+import functools
 import importlib
+import json
+import os
 import sys
 
 import numpy as np
@@ -13,6 +16,7 @@ import pytest
 import nn
 from autograd import Tensor
 from nn import functional as F
+from nn.datasets import load_mnist, mean_std
 
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
@@ -155,14 +159,19 @@ def test_a_folded_conv_output_is_stored_in_row_major_order(tmp_path):
     np.testing.assert_array_equal(onnx.numpy_helper.to_array(stored), folded)
 
 
+def examples(*names):
+    """The example modules ``names`` (mnist, mnist_presets, serve_onnx), imported from examples/."""
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        return [importlib.import_module(name) for name in names]
+    finally:
+        sys.path.remove(str(EXAMPLES))
+
+
 def preset_model(name):
     """The model examples/mnist.py builds for preset ``name`` (through its build_model), with
     batch norm statistics that are not the initial ones."""
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        mnist, presets = importlib.import_module("mnist"), importlib.import_module("mnist_presets")
-    finally:
-        sys.path.remove(str(EXAMPLES))
+    mnist, presets = examples("mnist", "mnist_presets")
     preset = presets.PRESETS[name]
     model = mnist.build_model(preset, np.random.RandomState(1))
     for layer in model.modules():
@@ -184,3 +193,31 @@ def test_the_cnn_presets_models_export_and_run_at_any_batch_size(tmp_path, name)
     dims = onnx.load(str(path)).graph.input[0].type.tensor_type.shape.dim
     assert [d.dim_param or d.dim_value for d in dims] == ["batch", 1, 28, 28]
     run_both(model, path, (2, preset.batch_size, 7), shape=(1, 28, 28))
+
+
+@pytest.mark.skipif(not os.environ.get("MNIST_DIR"), reason="MNIST_DIR is not set")
+def test_the_cnn_preset_exported_by_mnist_py_serves_with_the_same_accuracy(tmp_path, capsys):
+    """mnist.py --preset cnn --load --evaluate --export-onnx, then serve_onnx.py: the same test
+    accuracy. The weights: ten steps of the preset's training (a full epoch would take a minute)."""
+    mnist, presets, serve = examples("mnist", "mnist_presets", "serve_onnx")
+    preset = presets.PRESETS["cnn"]
+    images, labels = load_mnist("train", root=os.environ["MNIST_DIR"])
+    train_x = mnist.standardize(images[:640].reshape(-1, 1, 28, 28), *mean_std(images), preset.dtype)
+    model = mnist.build_model(preset, None)
+    optimizer, schedule = mnist.make_optimizer(preset, model, 10)
+    model.compile(optimizer, loss=functools.partial(mnist.loss_of, preset))
+    model.fit(train_x, labels[:640], 1, preset.batch_size, schedule=schedule, verbose=0)
+    weights, path, metrics = tmp_path / "cnn.npz", tmp_path / "cnn.onnx", tmp_path / "metrics.json"
+    nn.save(model, weights)
+    assert mnist.main(["--quiet", "--preset", "cnn", "--load", str(weights), "--evaluate",
+                       "--metrics-json", str(metrics), "--export-onnx", str(path)]) == 0
+    dagrad_accuracy = json.loads(metrics.read_text())["test_accuracy"]
+    assert dagrad_accuracy > 0.5  # trained enough that agreeing is not agreeing on one class
+    proto = onnx.load(str(path))
+    assert [d.dim_param or d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim] == \
+        ["batch", 1, 28, 28]
+    metadata = {p.key: p.value for p in proto.metadata_props}
+    assert metadata["dagrad.preset"] == "cnn" and metadata["dagrad.scaling"] == "standardize"
+    capsys.readouterr()
+    assert serve.main([str(path), "--batch-size", "3000"]) == 0  # not a divisor of 10,000: a short last batch
+    assert f"({round(dagrad_accuracy * 10000)}/10000)" in capsys.readouterr().out

@@ -25,7 +25,7 @@ GetItem: ints, slices, None, ..., one     Gather, Slice, Unsqueeze
 integer array (or boolean mask)
 Cast, Where (a constant condition)        Cast, Where
 Conv2d, MaxPool2d, AvgPool2d              Conv, MaxPool, AveragePool(count_include_pad=1)
-BatchNorm1d/2d in eval mode (patterns.py)  BatchNormalization
+BatchNorm1d/2d, eval mode (patterns.py)   BatchNormalization
 ========================================  ============================================
 
 Dropout in eval mode records nothing. BatchNorm1d/2d in eval mode record elementwise ops
