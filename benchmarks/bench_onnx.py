@@ -1,15 +1,17 @@
 """Inference over the 10,000 MNIST test images: dagrad against the same model exported to onnxruntime.
 
-    python benchmarks/bench_onnx.py [--repeats 7] [--json]
+    python benchmarks/bench_onnx.py [--repeats 7] [--only fast|cnn|cnn-best] [--json]
 
-Two models: the 'fast' preset's MLP (784-256-10, ReLU) and a small CNN (two 3x3 conv +
-ReLU + 2x2 max-pool blocks, 8 and 16 channels, and a Linear to 10; the example has no
-CNN preset in this checkout). Each is exported with nn.export_onnx and run in one call
-on all 10,000 images (dagrad under no_grad, as examples/mnist.py predicts). The two
+The models of examples/mnist.py's presets, built by its ``build_model``: 'fast' (the MLP
+784-256-10, ReLU), 'cnn' (conv 5x5 1->16, ReLU, max pool 2, conv 5x5 16->32, ReLU, max
+pool 2, flatten, 512-128-10) and 'cnn-best' (the same with BatchNorm2d after each conv,
+exported as BatchNormalization). Each is exported with nn.export_onnx and classifies all
+10,000 images: the MLP in one call, the CNNs 1,000 images per call in both contenders (as
+bench_cnn.py; dagrad's im2col columns of 10,000 images would take about 1.5 GB). The
 contenders alternate, repeat by repeat, so machine drift hits both alike; figures are
-medians after one warm-up. Weights are the initial ones: the time does not depend on
-them, and the predictions of both are checked to agree. Needs MNIST (``MNIST_DIR``),
-onnx and onnxruntime. Run it alone: two BLAS-heavy processes on 2 cores slow each other.
+medians after one warm-up. Weights are the initial ones: the time does not depend on them,
+and the predictions of both are checked to agree. Needs MNIST (``MNIST_DIR``), onnx and
+onnxruntime. Run it alone: two BLAS-heavy processes on 2 cores slow each other.
 """
 from __future__ import annotations
 
@@ -23,50 +25,49 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 
 import nn  # noqa: E402
 from autograd import Tensor, no_grad  # noqa: E402
 from benchmarks.common import machine, settle, table  # noqa: E402
-from nn import functional as F  # noqa: E402
 from nn.datasets import load_mnist, mean_std  # noqa: E402
 
-
-class SmallCNN(nn.Module):
-    """(N, 784) images -> two conv/ReLU/max-pool blocks (8, 16 channels) -> Linear(784, 10)."""
-
-    def __init__(self):
-        rng = np.random.default_rng(0)
-        self.conv1 = nn.Parameter(rng.normal(0, 0.3, (8, 1, 3, 3)).astype(np.float32))
-        self.conv2 = nn.Parameter(rng.normal(0, 0.1, (16, 8, 3, 3)).astype(np.float32))
-        self.fc = nn.Linear(16 * 7 * 7, 10)
-
-    def forward(self, x):
-        x = x.reshape(len(x), 1, 28, 28)
-        x = F.max_pool2d(F.conv2d(x, self.conv1, padding=1).relu(), 2)
-        x = F.max_pool2d(F.conv2d(x, self.conv2, padding=1).relu(), 2)
-        return self.fc(x.reshape(len(x), -1))
+MODELS = {"fast": "fast MLP (784-256-10, ReLU)",
+          "cnn": "cnn preset (2 x conv5x5 + ReLU + maxpool2, 16 and 32 channels, 512-128-10)",
+          "cnn-best": "cnn-best preset (the cnn with BatchNorm2d after each conv)"}
 
 
-def models() -> dict:
-    """name -> model: the fast preset's MLP and the small CNN."""
+def model_of(name: str):
+    """(the model with its initial weights, its input's shape for one image, images per call)
+    for preset ``name``."""
+    sys.path.insert(0, os.path.join(ROOT, "examples"))  # the presets' models, as mnist.py builds them
+    try:
+        from mnist import build_model
+        from mnist_presets import PRESETS
+    finally:
+        sys.path.remove(os.path.join(ROOT, "examples"))
+    preset = PRESETS[name]
     nn.manual_seed(0)
-    return {"fast MLP": nn.MLP([784, 256, 10]), "small CNN": SmallCNN()}
+    model = build_model(preset, np.random.RandomState(0))
+    return (model, (784,), 10000) if preset.architecture == "mlp" else (model, (1, 28, 28), 1000)
 
 
-def contenders(model, images: np.ndarray, path: str) -> dict:
-    """name -> a function classifying all ``images`` (argmax labels): dagrad, onnxruntime."""
+def contenders(model, images: np.ndarray, path: str, batch_size: int = 10000) -> dict:
+    """name -> a function classifying all ``images`` (argmax labels), ``batch_size`` per call:
+    dagrad under no_grad, onnxruntime on the exported file."""
     import onnxruntime
     nn.export_onnx(model, images[:2], path)
     session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
     model.eval()
+    batches = [images[i:i + batch_size] for i in range(0, len(images), batch_size)]
 
     def dagrad():
         with no_grad():
-            return model(Tensor(images)).data.argmax(axis=1)
+            return np.concatenate([model(Tensor(batch)).data.argmax(axis=1) for batch in batches])
 
     def ort():
-        return session.run(None, {"input": images})[0].argmax(axis=1)
+        return np.concatenate([session.run(None, {"input": batch})[0].argmax(axis=1) for batch in batches])
 
     return {"dagrad": dagrad, "onnxruntime": ort}
 
@@ -90,21 +91,25 @@ def race(runs: dict, repeats: int, pause=settle) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--only", choices=sorted(MODELS), action="append", help="this preset's model only")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     mean, std = mean_std(load_mnist("train")[0])
-    images = ((load_mnist("test")[0] / 255.0 - mean) / std).astype(np.float32)
+    images = ((load_mnist("test")[0] / 255.0 - mean) / std).astype(np.float32)  # (10000, 784)
     results = {}
     with tempfile.TemporaryDirectory() as directory:
-        for name, model in models().items():
-            results[name] = race(contenders(model, images, os.path.join(directory, "m.onnx")), args.repeats)
+        for name in args.only or MODELS:
+            model, shape, batch_size = model_of(name)
+            runs = contenders(model, images.reshape(-1, *shape), os.path.join(directory, "m.onnx"), batch_size)
+            results[MODELS[name]] = {**race(runs, args.repeats), "images_per_call": batch_size}
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
     rows = [(name, f"{r['seconds']['dagrad'] * 1000:.0f}", f"{r['seconds']['onnxruntime'] * 1000:.0f}",
              f"{r['seconds']['dagrad'] / r['seconds']['onnxruntime']:.2f}x", f"{r['agreement']:.2%}")
             for name, r in results.items()]
-    print(f"Inference over the 10,000 test images, one call, median of {args.repeats} ({machine()})")
+    print(f"Inference over the 10,000 test images (the MLP in one call, the CNNs 1,000 per call), "
+          f"median of {args.repeats} ({machine()})")
     print(table(rows, ["model", "dagrad ms", "onnxruntime ms", "dagrad / onnxruntime", "same labels"]))
     return 0
 

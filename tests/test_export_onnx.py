@@ -323,12 +323,15 @@ def test_mnist_export_is_served_with_the_same_accuracy(tmp_path, capsys):
     assert f"({served['correct']}/10000)" in capsys.readouterr().out
 
 
-def test_bench_onnx_pieces_run(tmp_path):
+@pytest.mark.parametrize("preset", ["fast", "cnn", "cnn-best"])
+def test_bench_onnx_pieces_run(tmp_path, preset):
     from benchmarks import bench_onnx
-    images = RNG.standard_normal((20, 784)).astype(np.float32)
-    runs = bench_onnx.contenders(bench_onnx.SmallCNN(), images, str(tmp_path / "m.onnx"))
+    model, shape, _ = bench_onnx.model_of(preset)
+    images = RNG.standard_normal((20, *shape)).astype(np.float32)
+    runs = bench_onnx.contenders(model, images, str(tmp_path / "m.onnx"), batch_size=8)  # a short last call
     result = bench_onnx.race(runs, repeats=1, pause=lambda: None)
     assert set(result["seconds"]) == {"dagrad", "onnxruntime"} and result["agreement"] >= 0.9
+    assert len(runs["onnxruntime"]()) == 20
 
 
 def test_without_onnx_the_error_says_what_to_install(tmp_path, monkeypatch):
