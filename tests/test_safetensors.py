@@ -140,3 +140,65 @@ def test_without_safetensors_the_error_says_what_to_install(tmp_path, monkeypatc
     with pytest.raises(ImportError, match=r"pip install safetensors"):
         nn.save(nn.Linear(2, 2), tmp_path / "m.safetensors")
     assert list(tmp_path.iterdir()) == []
+
+
+IMAGES = np.random.default_rng(2).standard_normal((4, 1, 8, 8)).astype(np.float32)
+
+
+def cnn(library):
+    """conv (no bias), batch norm, ReLU, max pool, conv, avg pool, flatten, linear: in dagrad's
+    ``nn`` or in ``torch.nn``, the same architecture and state-dict names."""
+    return library.Sequential(library.Conv2d(1, 3, 3, padding=1, bias=False), library.BatchNorm2d(3),
+                              library.ReLU(), library.MaxPool2d(2), library.Conv2d(3, 4, (3, 2), stride=(1, 2)),
+                              library.AvgPool2d(2, padding=1), library.Flatten(), library.Linear(4 * 2 * 2, 5))
+
+
+def trained_cnn():
+    nn.manual_seed(0)
+    model = cnn(nn)
+    for _ in range(3):  # moves the running statistics; num_batches_tracked becomes 3
+        model(Tensor(np.random.default_rng(3).standard_normal((6, 1, 8, 8)).astype(np.float32)))
+    return model
+
+
+def test_a_cnn_with_batch_norm_round_trips_dagrad_to_dagrad(tmp_path):
+    model, other = trained_cnn(), cnn(nn)
+    nn.save(model, tmp_path / "cnn.safetensors")
+    nn.load(other, tmp_path / "cnn.safetensors")
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(other.state_dict()[name], value)
+    assert int(other[1].num_batches_tracked) == 3
+    np.testing.assert_array_equal(outputs(other, IMAGES), outputs(model, IMAGES))
+
+
+def test_a_cnn_with_batch_norm_goes_to_torch_and_back(tmp_path):
+    torch = pytest.importorskip("torch")
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    model = trained_cnn()
+    nn.save(model, tmp_path / "dagrad.safetensors")
+    twin = cnn(torch.nn)
+    twin.load_state_dict(safetensors_torch.load_file(str(tmp_path / "dagrad.safetensors")))
+    assert int(twin[1].num_batches_tracked) == 3
+    twin.eval()
+    with torch.no_grad():
+        np.testing.assert_allclose(twin(torch.from_numpy(IMAGES)).numpy(), outputs(model, IMAGES),
+                                   rtol=1e-5, atol=1e-6)
+    safetensors_torch.save_file(twin.state_dict(), str(tmp_path / "unchanged.safetensors"))
+    again = nn.load(cnn(nn), tmp_path / "unchanged.safetensors")  # dagrad -> PyTorch -> dagrad: nothing moved
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(again.state_dict()[name], value)
+    np.testing.assert_array_equal(outputs(again, IMAGES), outputs(model, IMAGES))
+    twin.train()
+    with torch.no_grad():  # a training step's statistics in PyTorch, and changed weights; then back
+        twin(torch.from_numpy(IMAGES))
+        twin[4].weight.mul_(-0.5)
+    safetensors_torch.save_file(twin.state_dict(), str(tmp_path / "torch.safetensors"))
+    back = cnn(nn)
+    nn.load(back, tmp_path / "torch.safetensors")
+    assert int(back[1].num_batches_tracked) == 4 and back[1].num_batches_tracked.dtype == np.int64
+    for name, value in twin.state_dict().items():
+        np.testing.assert_array_equal(back.state_dict()[name], value.numpy())
+    twin.eval()
+    with torch.no_grad():
+        np.testing.assert_allclose(outputs(back, IMAGES), twin(torch.from_numpy(IMAGES)).numpy(),
+                                   rtol=1e-5, atol=1e-6)
