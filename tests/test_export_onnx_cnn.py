@@ -1,4 +1,4 @@
-"""nn.export_onnx for the CNN layers: each layer alone, batch norm as one named
+"""nn.export_onnx for the CNN layers and ops: each alone (unfold and fold too), batch norm as one named
 BatchNormalization, outputs that are strided views, and the cnn / cnn-best presets' models.
 
 onnxruntime's outputs must equal dagrad's (1e-5 relative, float32) at the example's batch
@@ -70,6 +70,16 @@ LAYERS = {
     "avg_pool2d": (lambda: nn.AvgPool2d(2), (2, 6, 6)),
     "avg_pool2d_padded": (lambda: shifted(nn.AvgPool2d(3, stride=2, padding=1), 5.0), (2, 7, 6)),
     "avg_pool2d_non_square": (lambda: nn.AvgPool2d((3, 2), stride=(1, 2), padding=(1, 0)), (2, 5, 6)),
+    "unfold": (lambda: Fn(lambda x: F.unfold(x, 3)), (2, 6, 5)),
+    "unfold_strided_dilated": (lambda: Fn(lambda x: F.unfold(x, (2, 3), dilation=(2, 1), padding=1, stride=(1, 2))),
+                               (2, 7, 6)),
+    "fold": (lambda: Fn(lambda x: F.fold(x, (6, 5), 3)), (2 * 9, 4 * 3)),
+    "fold_strided_dilated": (lambda: Fn(lambda x: F.fold(x, (7, 6), (2, 3), dilation=(2, 1), padding=1,
+                                                         stride=2)), (2 * 6, 4 * 3)),
+    "fold_rows_no_window_covers": (lambda: Fn(lambda x: F.fold(x, (8, 9), 3, stride=2)), (2 * 9, 3 * 4)),
+    "unfold_then_fold": (lambda: Fn(lambda x: F.fold(F.unfold(x, 3, stride=2), (8, 8), 3, stride=2)), (2, 8, 8)),
+    "conv_as_unfold_and_matmul": (lambda: Fn(lambda x: (KERNEL.reshape(2, -1) @ F.unfold(x, (3, 2)))
+                                             .reshape(len(x), 2, 4, 4)), (3, 6, 5)),
     "flatten": (lambda: nn.Flatten(), (2, 3, 4)),
     "flatten_all": (lambda: nn.Flatten(0), (2, 3, 4)),
     "flatten_batch_and_channels": (lambda: nn.Flatten(0, 1), (2, 3, 4)),

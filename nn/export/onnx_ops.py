@@ -26,14 +26,14 @@ integer array (or boolean mask)
 Cast, Where (a constant condition)        Cast, Where
 Conv2d, MaxPool2d, AvgPool2d              Conv, MaxPool, AveragePool(count_include_pad=1)
 BatchNorm1d/2d, eval mode (patterns.py)   BatchNormalization
+Unfold (im2col), Fold (col2im)            Conv, ConvTranspose by a one-hot kernel; Reshape
 ========================================  ============================================
 
 Dropout in eval mode records nothing. BatchNorm1d/2d in eval mode record elementwise ops
 on their buffers; patterns.py recognises each such call and exports it as one
 BatchNormalization on the layer's named arrays (a formula that only looks like it exports
 op by op, with these converters).
-Not exported: ScatterAdd, Unfold, Fold, the fused losses, and GetItem with
-several index arrays.
+Not exported: ScatterAdd, the fused losses, and GetItem with several index arrays.
 """
 from __future__ import annotations
 
@@ -254,3 +254,41 @@ def _max_pool2d(graph, fn, names):
 @converts(pool.AvgPool2d)
 def _avg_pool2d(graph, fn, names):
     return graph.add("AveragePool", names, count_include_pad=1, **_window(fn, fn.kernel_size))
+
+
+def _one_hot_kernel(fn, channels: int, dtype) -> np.ndarray:
+    """The (C*kh*kw, C, kh, kw) weight whose convolution is F.unfold: output channel
+    c*kh*kw + i*kw + j picks input channel c at kernel offset (i, j)."""
+    kh, kw = fn.kernel_size
+    weight = np.zeros((channels * kh * kw, channels, kh, kw), dtype=dtype)
+    rows = np.arange(channels * kh * kw)
+    weight[rows, rows // (kh * kw), rows % (kh * kw) // kw, rows % kw] = 1
+    return weight
+
+
+@converts(conv.Unfold)
+def _unfold(graph, fn, names):
+    """im2col as a Conv by a one-hot kernel (each output one input times 1 plus zeros: exact
+    for finite values; an inf or NaN in a window spreads NaN to the window's other columns),
+    its (N, C*kh*kw, OH, OW) output reshaped to (N, C*kh*kw, L)."""
+    channels, (kh, kw) = fn.inputs[0].shape[1], fn.kernel_size
+    weight = graph.constant(_one_hot_kernel(fn, channels, fn.out.dtype))
+    out = graph.add("Conv", [names[0], weight], **_window(fn, fn.kernel_size))
+    return graph.add("Reshape", [out, graph.ints([0, channels * kh * kw, -1])])
+
+
+@converts(conv.Fold)
+def _fold(graph, fn, names):
+    """col2im as a ConvTranspose by Unfold's one-hot kernel (its adjoint), on the columns
+    reshaped to (N, C*kh*kw, OH, OW); output_padding reaches rows and columns no window covers."""
+    (kh, kw), (dh, dw) = fn.kernel_size, fn.dilation
+    channels = fn.inputs[0].shape[1] // (kh * kw)
+    (sh, sw), (ph, pw) = fn.stride, fn.padding
+    height, width = fn.output_size
+    oh = (height + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (width + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    covered = sh * (oh - 1) + dh * (kh - 1) + 1 - 2 * ph, sw * (ow - 1) + dw * (kw - 1) + 1 - 2 * pw
+    grid = graph.add("Reshape", [names[0], graph.ints([0, channels * kh * kw, oh, ow])])
+    weight = graph.constant(_one_hot_kernel(fn, channels, fn.out.dtype))
+    return graph.add("ConvTranspose", [grid, weight], output_padding=[height - covered[0], width - covered[1]],
+                     **_window(fn, fn.kernel_size))
