@@ -231,3 +231,12 @@ def test_the_cnn_preset_exported_by_mnist_py_serves_with_the_same_accuracy(tmp_p
     capsys.readouterr()
     assert serve.main([str(path), "--batch-size", "3000"]) == 0  # not a divisor of 10,000: a short last batch
     assert f"({round(dagrad_accuracy * 10000)}/10000)" in capsys.readouterr().out
+
+
+def test_float64_batch_norm_and_max_pool(tmp_path):
+    """onnxruntime's CPU provider has float64 BatchNormalization and MaxPool (not Conv or
+    AveragePool: a float64 CNN exports, and other runtimes may run it, but not this one)."""
+    model = nn.Sequential(with_statistics(nn.BatchNorm2d(2, dtype="float64")), nn.MaxPool2d(2))
+    nn.export_onnx(model, np.zeros((2, 2, 4, 4)), tmp_path / "m.onnx")
+    assert graph_of(tmp_path / "m.onnx")[1] == ["BatchNormalization", "MaxPool", "Identity"]
+    run_both(model, tmp_path / "m.onnx", (2, 5), dtype=np.float64, shape=(2, 4, 4))
