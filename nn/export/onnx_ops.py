@@ -34,8 +34,8 @@ on their buffers; patterns.py recognises each such call and exports it as one
 BatchNormalization on the layer's named arrays (a formula that only looks like it exports
 op by op, with these converters).
 Not exported: ScatterAdd, the fused losses, and GetItem with several index arrays.
-A float64 model's Conv and AveragePool are valid ONNX, but onnxruntime's CPU provider has
-float32 kernels only for those two (float64 CNNs run elsewhere, or in float32).
+A float64 model's Conv and AveragePool are valid ONNX, but onnxruntime's CPU provider has no
+float64 kernel for those two (float64 CNNs run elsewhere, or in float32).
 """
 from __future__ import annotations
 
