@@ -208,21 +208,24 @@ def test_the_cnn_presets_models_export_and_run_at_any_batch_size(tmp_path, name)
 @pytest.mark.skipif(not os.environ.get("MNIST_DIR"), reason="MNIST_DIR is not set")
 def test_the_cnn_preset_exported_by_mnist_py_serves_with_the_same_accuracy(tmp_path, capsys):
     """mnist.py --preset cnn --load --evaluate --export-onnx, then serve_onnx.py: the same test
-    accuracy. The weights: ten steps of the preset's training (a full epoch would take a minute)."""
+    accuracy. The weights: sixteen steps of the preset's training, seeded (a full epoch would
+    take a minute)."""
     mnist, presets, serve = examples("mnist", "mnist_presets", "serve_onnx")
     preset = presets.PRESETS["cnn"]
     images, labels = load_mnist("train", root=os.environ["MNIST_DIR"])
-    train_x = mnist.standardize(images[:640].reshape(-1, 1, 28, 28), *mean_std(images), preset.dtype)
+    steps = 16
+    train_x = mnist.standardize(images[:steps * preset.batch_size].reshape(-1, 1, 28, 28), *mean_std(images),
+                                preset.dtype)
     model = mnist.build_model(preset, None)
-    optimizer, schedule = mnist.make_optimizer(preset, model, 10)
+    optimizer, schedule = mnist.make_optimizer(preset, model, steps)
     model.compile(optimizer, loss=functools.partial(mnist.loss_of, preset))
-    model.fit(train_x, labels[:640], 1, preset.batch_size, schedule=schedule, verbose=0)
+    model.fit(train_x, labels[:len(train_x)], 1, preset.batch_size, schedule=schedule, verbose=0, seed=0)
     weights, path, metrics = tmp_path / "cnn.npz", tmp_path / "cnn.onnx", tmp_path / "metrics.json"
     nn.save(model, weights)
     assert mnist.main(["--quiet", "--preset", "cnn", "--load", str(weights), "--evaluate",
                        "--metrics-json", str(metrics), "--export-onnx", str(path)]) == 0
     dagrad_accuracy = json.loads(metrics.read_text())["test_accuracy"]
-    assert dagrad_accuracy > 0.5  # trained enough that agreeing is not agreeing on one class
+    assert dagrad_accuracy > 0.6  # 82.8% here: agreeing is not agreeing on one class
     proto = onnx.load(str(path))
     assert [d.dim_param or d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim] == \
         ["batch", 1, 28, 28]
