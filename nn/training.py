@@ -18,7 +18,8 @@ whether the earlier epochs ran in this process or were loaded from a checkpoint
 (nn's default generator is put back after each epoch). A NumPy Generator or RandomState
 as ``seed`` is used as it is, one stream for the whole run (as the textbook shares one
 between its weights and its shuffling): runs repeat, but a resumed run does not continue
-that stream. ``seed=None``: fresh shuffles, dropout from nn's default generator. A Dropout
+that stream. ``seed=None``: shuffles and dropout from the default generator, so
+``nn.manual_seed(s)`` before ``fit`` makes the run repeat (as ``torch.manual_seed``). A Dropout
 layer given its own ``rng`` always uses it.
 """
 from __future__ import annotations

@@ -9,8 +9,10 @@ import contextlib
 import numpy as np
 
 from autograd import Tensor, no_grad
+from autograd.random import default_rng
 
 from .callbacks import Callback
+
 from .data import DataLoader
 
 EVAL_BATCH_SIZE = 1024  # evaluate/predict record no graph, so larger batches than training's are cheap
@@ -72,7 +74,9 @@ def checked_data(model, X, y, batch_size, validation_data, validation_split, shu
     y = targets("fit", model, X, y)
     if validation is not None:
         validation = (validation[0], targets("fit (validation data)", model, *validation))
-    shared = seed if hasattr(seed, "permutation") else None   # a Generator or RandomState: its own stream
+    # A Generator or RandomState: its own stream. None: the default generator, so that
+    # ag.manual_seed (nn.manual_seed) makes fit repeat, as torch.manual_seed does.
+    shared = seed if hasattr(seed, "permutation") else default_rng() if seed is None else None
     batches = DataLoader(X, y, batch_size, shuffle=shuffle, seed=shared, drop_last=drop_last)
     if len(batches) == 0:
         raise ValueError(f"fit: drop_last leaves no batch: {len(X)} rows, batch_size {batch_size}")

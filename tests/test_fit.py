@@ -344,3 +344,16 @@ def test_one_epoch_on_10000_mnist_images_learns_the_digits():
     assert history.history["val_accuracy"][0] > 0.88
     final = model.evaluate(X[10000:], labels[10000:12000])
     assert final["accuracy"] == pytest.approx(history.history["val_accuracy"][0])
+
+
+def test_without_a_seed_fit_repeats_after_manual_seed():
+    """seed=None shuffles from the default generator: nn.manual_seed makes the run repeat, as in PyTorch."""
+    def run():
+        nn.manual_seed(3)
+        model = nn.MLP([4, 8, 3])
+        model.compile("sgd", F.cross_entropy, lr=0.1)
+        X = np.random.default_rng(0).standard_normal((64, 4)).astype(np.float32)
+        model.fit(X, (X[:, 0] > 0).astype(int), epochs=2, batch_size=8, verbose=0)
+        return model.state_dict()
+    first, second = run(), run()
+    assert all(np.array_equal(first[key], second[key]) for key in first)
