@@ -182,7 +182,8 @@ def test_drawings_label_conv_and_pool_nodes_with_kernel_stride_padding():
     assert 'label="Conv2d(5x3)"' in plain
 
 
-@pytest.mark.parametrize("block", [40, 500])  # kernel rows of one channel per block; two channels
+# 40: one output row per block, kernel rows of one channel; 500: four output rows, all channels
+@pytest.mark.parametrize("block", [40, 500])
 def test_conv2d_backward_in_blocks_of_columns(monkeypatch, block):
     from autograd.ops import conv_arrays
     x, w, b = leaf(2, 3, 6, 5), leaf(2, 3, 3, 2), leaf(2)
@@ -230,3 +231,23 @@ def test_drawings_label_unfold_and_fold():
     source = ag.make_dot(F.fold(F.unfold(x, 3, padding=1, stride=2), (6, 6), 3, padding=1, stride=2).sum()).source
     assert 'label="Unfold(3x3, stride=2, padding=1)"' in source
     assert 'label="Fold(3x3, stride=2, padding=1, output_size=6)"' in source
+
+
+def test_scratch_buffers_are_reused_and_never_shared_between_roles():
+    from autograd.ops import conv_arrays
+    a = conv_arrays.scratch("columns", (3, 4), np.float32)
+    assert conv_arrays.scratch("columns", (2, 5), np.float32).base is a.base      # the same memory again
+    assert not np.shares_memory(conv_arrays.scratch("spread", (3, 4), np.float32), a)
+    assert conv_arrays.scratch("columns", (3, 4), np.float64).dtype == np.float64
+    big = conv_arrays.SCRATCH_LIMIT + 1
+    assert conv_arrays.scratch("columns", (big,), np.float32).base is not a.base  # too large to keep
+
+
+def test_convolutions_of_other_shapes_in_between_change_nothing():
+    """The scratch columns of one call are the next call's: results never depend on the order."""
+    x1, w1, x2, w2 = leaf(2, 1, 9, 9), leaf(3, 1, 5, 5), leaf(3, 2, 6, 6), leaf(2, 2, 3, 3)
+    first = [g.data for g in ag.grad(ag.Conv2d.apply(x1, w1).sum(), [x1, w1])]
+    ag.grad((ag.Conv2d.apply(x2, w2, padding=1) ** 2).sum(), [x2, w2])
+    again = [g.data for g in ag.grad(ag.Conv2d.apply(x1, w1).sum(), [x1, w1])]
+    for g, h in zip(first, again):
+        np.testing.assert_array_equal(g, h)

@@ -201,16 +201,21 @@ class Tanh(Function):
 
 
 class ReLU(Function):
-    """max(a, 0).   d/da = 1 where a > 0, else 0"""
+    """max(a, 0).   d/da = 1 where a > 0 (where the output is), else 0
+
+    It saves its output, which the graph keeps anyway, rather than a mask of its own:
+    one byte per element less (1.1 MiB of the small CNN's first ReLU) and one pass less
+    in the forward; the backward compares again.
+    """
 
     def forward(self, a):
         out = np.maximum(a, 0)
-        self.save(out > 0)
+        self.save(out)
         return out
 
     def backward(self, grad):
-        (positive,) = self.saved
-        return grad * positive
+        (out,) = self.saved
+        return grad * (out > 0)
 
 
 class Where(Function):
