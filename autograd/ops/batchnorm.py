@@ -38,18 +38,15 @@ class BatchNormTrain(Function):
     def forward(self, x, weight, bias):
         axes, view = _axes(x)
         mean = x.mean(axis=axes, keepdims=True)
-        centred = x - mean
-        squares = np.multiply(centred, centred)
-        var = squares.mean(axis=axes, keepdims=True)
-        del squares
+        out = x - mean
+        var = _per_channel(out, out) / (x.size // x.shape[1])
         inv_std = 1.0 / np.sqrt(var + self.eps)
-        # out = centred * (weight / std) + bias, in place on the fresh ``centred``
-        centred *= weight.reshape(view) * inv_std
-        centred += bias.reshape(view)
+        out *= (weight * inv_std).reshape(view)  # the centred x, scaled in place
+        out += bias.reshape(view)
         if self.stats is not None:
-            self.stats.append((mean.reshape(-1), var.reshape(-1)))
+            self.stats.append((mean.reshape(-1), var))
         self.save(x, weight, mean, inv_std)
-        return centred
+        return out
 
     def backward(self, grad):
         x, weight, mean, inv_std = self.saved
@@ -57,16 +54,18 @@ class BatchNormTrain(Function):
         axes, view = _axes(x)
         if recorded(grad):
             return self._recorded(grad, x, weight, axes, view)
-        xhat = (x - mean) * inv_std
+        m = x.size // x.shape[1]
+        centred = x - mean
         grad_b = grad.sum(axis=axes)
-        grad_w = np.multiply(grad, xhat).sum(axis=axes)
+        grad_w = _per_channel(grad, centred) * inv_std   # sum(grad * xhat)
         grad_x = None
         if need_x:
-            m = x.size // x.shape[1]
-            xhat *= (grad_w / m).reshape(view)
-            grad_x = grad - xhat
-            grad_x -= (grad_b / m).reshape(view)
-            grad_x *= weight.reshape(view) * inv_std
+            # weight / std * (grad - grad_b / m - xhat * grad_w / m), as grad * a + centred * b + c
+            a = weight * inv_std
+            centred *= (-a * inv_std * grad_w / m).reshape(view)
+            centred += (-a * grad_b / m).reshape(view)
+            grad_x = grad * a.reshape(view)
+            grad_x += centred
         return grad_x, grad_w if need_w else None, grad_b if need_b else None
 
     def _recorded(self, grad, x, weight, axes, view):
@@ -82,6 +81,12 @@ class BatchNormTrain(Function):
         grad_x = (weight.reshape(view) * inv_std) * (grad - (grad_b / m).reshape(view)
                                                       - xhat * (grad_w / m).reshape(view))
         return tuple(g if need else None for g, need in zip((grad_x, grad_w, grad_b), self.needs_input_grad))
+
+
+def _per_channel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sum(a * b) over every axis but 1, without the full-size product (one pass, any layout)."""
+    letters = "nchwdefg"[:a.ndim]
+    return np.einsum(f"{letters},{letters}->c", a, b)
 
 
 def _axes(x) -> tuple:
