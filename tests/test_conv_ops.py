@@ -251,3 +251,18 @@ def test_convolutions_of_other_shapes_in_between_change_nothing():
     again = [g.data for g in ag.grad(ag.Conv2d.apply(x1, w1).sum(), [x1, w1])]
     for g, h in zip(first, again):
         np.testing.assert_array_equal(g, h)
+
+
+@pytest.mark.parametrize("layout", ["batch_last", "c_order", "matrix"])
+def test_relu_backward_in_slices_on_large_arrays(layout):
+    """Past _PIECE elements ReLU's rule works slice by slice; the gradient is the same."""
+    from autograd.ops import elementwise
+    shape = {"matrix": (300, 500)}.get(layout, (6, 5, 60, 50))
+    data = RNG.standard_normal(shape)
+    if layout == "batch_last":
+        data = np.ascontiguousarray(data.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    assert data.size > elementwise._PIECE
+    x = Tensor(data, requires_grad=True)
+    weights = RNG.standard_normal(shape)
+    (ag.ReLU.apply(x) * weights).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, weights * (data > 0))
