@@ -266,3 +266,25 @@ def test_relu_backward_in_slices_on_large_arrays(layout):
     weights = RNG.standard_normal(shape)
     (ag.ReLU.apply(x) * weights).sum().backward()
     np.testing.assert_array_equal(x.grad.data, weights * (data > 0))
+
+
+def test_convolutions_in_two_threads_keep_their_scratch_apart():
+    """The scratch buffers are per thread: the array-level conv of two threads side by side
+    do not mix (the engine's grad mode is global, so this calls conv_arrays directly)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from autograd.ops import conv_arrays
+    cases = [(RNG.standard_normal((8, 4, 20, 20)), RNG.standard_normal((6, 4, 5, 5))),
+             (RNG.standard_normal((8, 3, 22, 21)), RNG.standard_normal((5, 3, 3, 3)))]
+
+    def once(case):
+        x, w = case
+        out_size = (x.shape[2] - w.shape[2] + 1, x.shape[3] - w.shape[3] + 1)
+        out = conv_arrays.conv2d(x, w, None, (1, 1), (0, 0), (1, 1), out_size)
+        return [out] + list(conv_arrays.conv2d_backward(out, x, w, (True, True, False), (1, 1), (0, 0), (1, 1))[:2])
+    expected = [once(case) for case in cases]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda case: [once(case) for _ in range(20)], cases))
+    for runs, want in zip(results, expected):
+        for got in runs:
+            for g, h in zip(got, want):
+                np.testing.assert_array_equal(g, h)
