@@ -156,7 +156,11 @@ def layer_timers(ours, theirs, torch, inputs: dict, repeats: int) -> dict:
         x = inputs[name]
         needs_grad = name != "conv1"
         with no_grad():
-            grad = rng.standard_normal(ours[index](Tensor(x)).shape).astype(np.float32)
+            out = ours[index](Tensor(x)).data
+        # The gradient in the layout of the layer's own output, as it arrives in the network
+        # (batch-last for dagrad's convs and pools, see conv_arrays.py); PyTorch's is contiguous.
+        grad = np.empty_like(out)
+        grad[...] = rng.standard_normal(out.shape).astype(np.float32)
 
         def dagrad_once(layer=ours[index], x=x, grad=grad, needs_grad=needs_grad):
             layer.zero_grad()
@@ -168,8 +172,9 @@ def layer_timers(ours, theirs, torch, inputs: dict, repeats: int) -> dict:
             return middle - start, time.perf_counter() - middle
         blocks = {"dagrad": dagrad_once}
         if theirs is not None:
-            def torch_once(layer=theirs[index], x=torch.from_numpy(x), grad=torch.from_numpy(grad),
-                           needs_grad=needs_grad):
+            # PyTorch's input and gradient contiguous, the layout its own layers make
+            def torch_once(layer=theirs[index], x=torch.from_numpy(np.ascontiguousarray(x)),
+                           grad=torch.from_numpy(np.ascontiguousarray(grad)), needs_grad=needs_grad):
                 layer.zero_grad(set_to_none=True)
                 xt = x.detach().requires_grad_(needs_grad)
                 start = time.perf_counter()

@@ -182,7 +182,8 @@ def test_drawings_label_conv_and_pool_nodes_with_kernel_stride_padding():
     assert 'label="Conv2d(5x3)"' in plain
 
 
-@pytest.mark.parametrize("block", [40, 500])  # kernel rows of one channel per block; two channels
+# 40: one output row per block, kernel rows of one channel; 500: four output rows, all channels
+@pytest.mark.parametrize("block", [40, 500])
 def test_conv2d_backward_in_blocks_of_columns(monkeypatch, block):
     from autograd.ops import conv_arrays
     x, w, b = leaf(2, 3, 6, 5), leaf(2, 3, 3, 2), leaf(2)
@@ -230,3 +231,60 @@ def test_drawings_label_unfold_and_fold():
     source = ag.make_dot(F.fold(F.unfold(x, 3, padding=1, stride=2), (6, 6), 3, padding=1, stride=2).sum()).source
     assert 'label="Unfold(3x3, stride=2, padding=1)"' in source
     assert 'label="Fold(3x3, stride=2, padding=1, output_size=6)"' in source
+
+
+def test_scratch_buffers_are_reused_and_never_shared_between_roles():
+    from autograd.ops import conv_arrays
+    a = conv_arrays.scratch("columns", (3, 4), np.float32)
+    assert conv_arrays.scratch("columns", (2, 5), np.float32).base is a.base      # the same memory again
+    assert not np.shares_memory(conv_arrays.scratch("spread", (3, 4), np.float32), a)
+    assert conv_arrays.scratch("columns", (3, 4), np.float64).dtype == np.float64
+    big = conv_arrays.SCRATCH_LIMIT + 1
+    assert conv_arrays.scratch("columns", (big,), np.float32).base is not a.base  # too large to keep
+
+
+def test_convolutions_of_other_shapes_in_between_change_nothing():
+    """The scratch columns of one call are the next call's: results never depend on the order."""
+    x1, w1, x2, w2 = leaf(2, 1, 9, 9), leaf(3, 1, 5, 5), leaf(3, 2, 6, 6), leaf(2, 2, 3, 3)
+    first = [g.data for g in ag.grad(ag.Conv2d.apply(x1, w1).sum(), [x1, w1])]
+    ag.grad((ag.Conv2d.apply(x2, w2, padding=1) ** 2).sum(), [x2, w2])
+    again = [g.data for g in ag.grad(ag.Conv2d.apply(x1, w1).sum(), [x1, w1])]
+    for g, h in zip(first, again):
+        np.testing.assert_array_equal(g, h)
+
+
+@pytest.mark.parametrize("layout", ["batch_last", "c_order", "matrix"])
+def test_relu_backward_in_slices_on_large_arrays(layout):
+    """Past _PIECE elements ReLU's rule works slice by slice; the gradient is the same."""
+    from autograd.ops import elementwise
+    shape = {"matrix": (300, 500)}.get(layout, (6, 5, 60, 50))
+    data = RNG.standard_normal(shape)
+    if layout == "batch_last":
+        data = np.ascontiguousarray(data.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    assert data.size > elementwise._PIECE
+    x = Tensor(data, requires_grad=True)
+    weights = RNG.standard_normal(shape)
+    (ag.ReLU.apply(x) * weights).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, weights * (data > 0))
+
+
+def test_convolutions_in_two_threads_keep_their_scratch_apart():
+    """The scratch buffers are per thread: the array-level conv of two threads side by side
+    do not mix (the engine's grad mode is global, so this calls conv_arrays directly)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from autograd.ops import conv_arrays
+    cases = [(RNG.standard_normal((8, 4, 20, 20)), RNG.standard_normal((6, 4, 5, 5))),
+             (RNG.standard_normal((8, 3, 22, 21)), RNG.standard_normal((5, 3, 3, 3)))]
+
+    def once(case):
+        x, w = case
+        out_size = (x.shape[2] - w.shape[2] + 1, x.shape[3] - w.shape[3] + 1)
+        out = conv_arrays.conv2d(x, w, None, (1, 1), (0, 0), (1, 1), out_size)
+        return [out] + list(conv_arrays.conv2d_backward(out, x, w, (True, True, False), (1, 1), (0, 0), (1, 1))[:2])
+    expected = [once(case) for case in cases]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda case: [once(case) for _ in range(20)], cases))
+    for runs, want in zip(results, expected):
+        for got in runs:
+            for g, h in zip(got, want):
+                np.testing.assert_array_equal(g, h)
