@@ -3,7 +3,7 @@
     python examples/mnist.py                  # 'fast': 98% test accuracy in a few seconds
     python examples/mnist.py --preset seed    # the textbook's 784-100-10 sigmoid network
     python examples/mnist.py --preset best    # the best accuracy within a minute
-    python examples/mnist.py --preset cnn     # a CNN: 99% in one epoch (cnn-best: 99.4% in four)
+    python examples/mnist.py --preset cnn     # a CNN: 99% in one epoch (cnn-best: 99.4% in five)
 
 Options and plots live in mnist_presets.py (with mnist_checks.py), mnist_report.py and mnist_plots.py.
 """
