@@ -25,6 +25,7 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "examples")]
 
 from benchmarks.fast_torch import adam_step, one_cycle  # noqa: E402
 from mnist import load_data  # noqa: E402  (NumPy only)
+from mnist_augment import shift  # noqa: E402  (NumPy; imports dagrad's nn for its layer, not used here)
 from mnist_presets import PRESETS  # noqa: E402
 
 
@@ -64,7 +65,7 @@ def run(preset, seed: int, data=None) -> float:
     m = [torch.zeros_like(p) for p in params]
     v = [torch.zeros_like(p) for p in params]
     steps = preset.epochs * (len(X) // preset.batch_size)
-    rng = np.random.default_rng(seed)
+    rng, shifts = np.random.default_rng(seed), np.random.default_rng([seed, 1])
     t = 0
     for epoch in range(1, preset.epochs + 1):
         start = time.perf_counter()
@@ -72,7 +73,10 @@ def run(preset, seed: int, data=None) -> float:
         order = torch.from_numpy(rng.permutation(len(X)))
         for first in range(0, len(order) - preset.batch_size + 1, preset.batch_size):
             batch = order[first:first + preset.batch_size]
-            loss = torch.nn.functional.cross_entropy(model(X[batch]), y[batch],
+            images = X[batch]
+            if preset.shift:  # examples/mnist_augment.py's random translations, on the NumPy batch
+                images = torch.from_numpy(shift(images.numpy(), preset.shift, shifts))
+            loss = torch.nn.functional.cross_entropy(model(images), y[batch],
                                                      label_smoothing=preset.label_smoothing)
             for p in params:
                 p.grad = None
@@ -89,11 +93,14 @@ def main() -> None:
     parser.add_argument("--preset", choices=["cnn", "cnn-best"], default="cnn")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--epochs", type=int)
+    parser.add_argument("--shift", type=int, help="override the preset's random shift (pixels)")
     parser.add_argument("--data")
     args = parser.parse_args()
     preset = PRESETS[args.preset]
     if args.epochs:
         preset = replace(preset, epochs=args.epochs)
+    if args.shift is not None:
+        preset = replace(preset, shift=args.shift)
     print(f"test_accuracy {run(preset, args.seed, args.data):.4f}")
 
 
