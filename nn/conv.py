@@ -22,7 +22,7 @@ from .module import Module, Parameter
 
 
 def _tensor(x) -> Tensor:
-    """``x`` as a Tensor (F.conv2d then casts one that needs no gradient to the weight's dtype)."""
+    """``x`` as a Tensor."""
     return x if isinstance(x, Tensor) else as_tensor(x)
 
 
@@ -64,7 +64,7 @@ class Conv2d(Module):
 
     def forward(self, x) -> Tensor:
         _check_images(f"Conv2d({self.extra_repr()})", x, self.in_channels)
-        return F.conv2d(_tensor(x), self.weight, self.bias, stride=self.stride, padding=self.padding,
+        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
                         dilation=self.dilation)
 
     def extra_repr(self) -> str:

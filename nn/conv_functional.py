@@ -15,7 +15,7 @@ from autograd.ops.pool import AvgPool2d, MaxPool2d
 def _images(x, like: Tensor | None = None) -> Tensor:
     """``x`` as a Tensor; data that needs no gradient takes ``like``'s dtype."""
     if not isinstance(x, Tensor):
-        return like._operand(x) if like is not None else as_tensor(x)
+        x = like._operand(x) if like is not None else as_tensor(x)
     if like is not None and x.dtype != like.dtype and not x.requires_grad:
         return Tensor._result(x.data.astype(like.dtype), None)
     return x

@@ -180,6 +180,17 @@ class _BatchNorm(Module):
         expected = self.layout.format(self.num_features)
         if x.ndim != self.rank or x.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}: expected input of shape {expected}, got {x.shape}")
+        n = x.size // self.num_features
+        if self.training and n < 2:
+            raise ValueError(f"{type(self).__name__}: training needs more than one value per channel, "
+                             f"got input of shape {x.shape}")
+        if self.training and x.dtype == self.weight.dtype:
+            # one fused node (autograd/ops/batchnorm.py), which hands back the batch's statistics
+            stats = []
+            out = BatchNormTrain.apply(x, self.weight, self.bias, eps=self.eps, stats=stats)
+            mean, variance = stats[0]
+            self._track(mean, variance * (n / (n - 1)))
+            return out
         # Per-channel arrays are viewed as (C, 1, 1) against (N, C, H, W); as they are against (N, C).
         view = (-1,) + (1,) * (x.ndim - 2)
         weight, bias = (self.weight, self.bias) if x.ndim == 2 else (self.weight.reshape(view),
@@ -187,17 +198,6 @@ class _BatchNorm(Module):
         if not self.training:
             scale = (1.0 / np.sqrt(self.running_var + self.eps)).reshape(view)
             return (x - self.running_mean.reshape(view)) * (weight * scale) + bias
-        n = x.size // self.num_features
-        if n < 2:
-            raise ValueError(f"{type(self).__name__}: training needs more than one value per channel, "
-                             f"got input of shape {x.shape}")
-        if x.dtype == self.weight.dtype:
-            # one fused node (autograd/ops/batchnorm.py), which hands back the batch's statistics
-            stats = []
-            out = BatchNormTrain.apply(x, self.weight, self.bias, eps=self.eps, stats=stats)
-            mean, variance = stats[0]
-            self._track(mean, variance * (n / (n - 1)))
-            return out
         axes = (0,) + tuple(range(2, x.ndim))
         mean = x.mean(axis=axes, keepdims=True)
         centred = x - mean
