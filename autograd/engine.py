@@ -8,6 +8,7 @@ at all when it is the only node left to run.
 from __future__ import annotations
 
 from heapq import heappop, heappush
+from sys import getrefcount
 
 import numpy as np
 from numpy import ndarray
@@ -103,6 +104,28 @@ class LeafGradients:
                 leaf.grad.data += grad
 
 
+def _references_of_a_sole_local() -> int:
+    """What ``getrefcount`` says of an array held by one local variable and nothing else
+    (2 in CPython 3.11: the variable and the call's argument), measured rather than assumed."""
+    pending = {0: np.empty(1)}
+    grad = pending.pop(0)
+    return getrefcount(grad)
+
+
+_SOLE = _references_of_a_sole_local()
+
+
+def _owned(grad) -> bool:
+    """True when the engine's local ``grad`` is the only reference to its memory: no other
+    node, leaf sum or caller can see it, so a rule may overwrite it. A view counts when it
+    covers the whole of a base that nothing else holds (max pooling returns one)."""
+    base = grad.base
+    if base is None:
+        return grad.flags.writeable
+    # getrefcount(base) here: the view's .base, the local, the call's argument
+    return base.base is None and base.size == grad.size and getrefcount(base) <= _SOLE + 1 and grad.flags.writeable
+
+
 def run_backward(roots, grads, retain_graph: bool, create_graph: bool, on_leaf, on_node=None) -> None:
     """Push gradients from ``roots`` down to the leaves.
 
@@ -134,7 +157,13 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, on_leaf, 
                         f"backward() if you need to call it twice")
                 if on_node is not None:
                     on_node(fn, grad)
-                input_grads = _differentiable_rule(fn, grad) if create_graph else fn.backward(grad)
+                if create_graph:
+                    input_grads = _differentiable_rule(fn, grad)
+                elif (fn.backward_in_place is not None and not check and type(grad) is ndarray
+                      and getrefcount(grad) == _SOLE and _owned(grad)):
+                    input_grads = fn.backward_in_place(grad)
+                else:
+                    input_grads = fn.backward(grad)
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
                 if check:
@@ -166,6 +195,9 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, on_leaf, 
                             follow = parent
                         else:
                             heappush(heap, (-parent.seq, parent))
+                # Nothing but ``pending`` may keep a gradient alive, so that the next rule can find
+                # it unshared (see _owned): the last loop value and the rule's tuple hold one.
+                grad = g = input_grads = None
                 if follow is not None and heap:  # another parent went on the heap: queue this one too
                     heappush(heap, (-follow.seq, follow))
                     follow = None

@@ -49,6 +49,11 @@ class Function:
         """One gradient per input (None where ``needs_input_grad`` says none is needed)."""
         raise NotImplementedError
 
+    # A rule that may overwrite its incoming gradient defines ``backward_in_place(grad)``;
+    # the engine calls it instead of ``backward`` when nothing else refers to that array
+    # (saving an allocation and, where the gradient is large, the peak of a step).
+    backward_in_place = None
+
     def save(self, *values) -> None:
         """Keep what the gradient rule needs; freed after backward unless retain_graph."""
         self.saved = values

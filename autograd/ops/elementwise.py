@@ -218,7 +218,18 @@ class ReLU(Function):
         (out,) = self.saved
         if out.size < _PIECE or type(grad) is not np.ndarray or grad.shape != out.shape:
             return grad * (out > 0)
-        result = np.empty_like(out)
+        return self._masked(grad, np.empty_like(out))
+
+    def backward_in_place(self, grad):
+        """The same, written over ``grad`` (the engine's own array): no third array as large
+        as the activation, which was the small CNN's peak (at its first ReLU's backward)."""
+        (out,) = self.saved
+        if grad.shape != out.shape or grad.dtype != out.dtype:
+            return self.backward(grad)  # a broadcast gradient, or one NumPy would cast
+        return self._masked(grad, grad)
+
+    def _masked(self, grad, result):
+        (out,) = self.saved
         for piece in _pieces(out):
             np.multiply(grad[piece], out[piece] > 0, out=result[piece])
         return result
