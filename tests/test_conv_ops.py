@@ -182,7 +182,7 @@ def test_drawings_label_conv_and_pool_nodes_with_kernel_stride_padding():
     assert 'label="Conv2d(5x3)"' in plain
 
 
-# 40: one output row per block, kernel rows of one channel; 500: four output rows, all channels
+# 40: one kernel row of one channel per block; 500: two kernel rows of all channels
 @pytest.mark.parametrize("block", [40, 500])
 def test_conv2d_backward_in_blocks_of_columns(monkeypatch, block):
     from autograd.ops import conv_arrays
@@ -195,6 +195,15 @@ def test_conv2d_backward_in_blocks_of_columns(monkeypatch, block):
     for g, h in zip(whole, parts):
         np.testing.assert_allclose(g, h, rtol=1e-12)
     assert ag.gradcheck(lambda *t: ag.Conv2d.apply(*t, padding=1, stride=(1, 2), dilation=(2, 1)), [x, w, b])
+
+
+def test_blocks_take_whole_kernel_rows_of_all_channels_before_splitting_channels(monkeypatch):
+    from autograd.ops import conv_arrays
+    monkeypatch.setattr(conv_arrays, "BLOCK", 256 * 8192)  # 256 rows of the small CNN's conv2 columns
+    assert list(conv_arrays.blocks(16, (5, 5), 8192)) == [(0, 16, 0, 3), (0, 16, 3, 5)]
+    monkeypatch.setattr(conv_arrays, "BLOCK", 10 * 8192)   # not one kernel row of all channels
+    monkeypatch.setattr(conv_arrays, "MIN_ROWS", 1)
+    assert list(conv_arrays.blocks(16, (5, 5), 8192))[:4] == [(0, 1, 0, 2), (0, 1, 2, 4), (0, 1, 4, 5), (1, 2, 0, 2)]
 
 
 def test_conv2d_forward_in_blocks_of_output_rows(monkeypatch):

@@ -23,14 +23,15 @@ import numpy as np
 
 from .windows import offsets
 
-# Numbers in one block of columns in the backward pass (4 MB in float32). Against 2 MB
-# (one output row of the small CNN's conv2, twice the slice copies and adds) and 8 MB, in
-# one process, alternating: conv2 backward 9.8 ms against 10.6 and 10.4, forward 4.3 against
-# 4.9 and 5.1 (the columns of all channels at once before: 10.6 and 4.9 ms).
-BLOCK = 1 << 20
+# Numbers in one block of columns in the backward pass (8 MB in float32). With blocks of
+# whole kernel rows over all channels (see ``blocks``), the small CNN's training step
+# against 4 MB blocks, alternating: 0.3 to 0.5 ms less, most of it conv2's backward, whose
+# block now holds three of its five kernel rows. (Before those blocks, with blocks of a few
+# output rows, 4 MB had beaten 2 and 8 MB: conv2 backward 9.8 ms against 10.6 and 10.4.)
+BLOCK = 1 << 21
 MIN_ROWS = 100           # but at least this many rows: GEMMs of 5 rows ran conv1 d/dW 2x slower
-FORWARD_BLOCK = 1 << 20  # at most this many numbers of columns at once in the forward (4 MB)
-SCRATCH_LIMIT = 1 << 21  # scratch buffers up to this many numbers are kept between calls (8 MB in float32)
+FORWARD_BLOCK = 1 << 21  # at most this many numbers of columns at once in the forward (8 MB; 4 MB: +0.2 ms a step)
+SCRATCH_LIMIT = 1 << 22  # scratch buffers up to this many numbers are kept between calls (16 MB in float32)
 _SCRATCH = threading.local()
 
 
@@ -69,13 +70,18 @@ def batch_last(x: np.ndarray, padding: tuple = (0, 0)) -> np.ndarray:
 def blocks(channels: int, kernel: tuple, width: int):
     """(c0, c1, i0, i1): input channels c0:c1 and kernel rows i0:i1 whose columns (each
     ``width`` = OH*OW*N long) hold about BLOCK numbers, but at least MIN_ROWS columns
-    rows, so each block's GEMMs stay efficient; every (channel, kernel row) once."""
+    rows, so each block's GEMMs stay efficient; every (channel, kernel row) once.
+
+    All channels together before a few channels: a block of whole kernel rows copies and
+    adds each kernel offset's slice of every channel in one NumPy call. Blocks of a few
+    channels cut the same work into several times as many calls, and their overhead was
+    most of conv2's col2im (2.2 against 1.5 ms)."""
     kh, kw = kernel
     rows = max(MIN_ROWS, BLOCK // max(1, width))
-    if rows >= kh * kw:
-        step = rows // (kh * kw)
-        for c0 in range(0, channels, step):
-            yield c0, min(channels, c0 + step), 0, kh
+    if rows >= channels * kw:
+        step = rows // (channels * kw)
+        for i0 in range(0, kh, step):
+            yield 0, channels, i0, min(kh, i0 + step)
         return
     step = max(1, rows // kw)
     for c0 in range(channels):
@@ -83,15 +89,21 @@ def blocks(channels: int, kernel: tuple, width: int):
             yield c0, c0 + 1, i0, min(kh, i0 + step)
 
 
-def columns(image: np.ndarray, block: tuple, kernel, stride, dilation, out_size) -> np.ndarray:
+def columns(image: np.ndarray, block: tuple, kernel, stride, dilation, out_size, ones: bool = False) -> np.ndarray:
     """The rows of the columns of a batch-last padded ``image`` that ``block`` covers, in the
-    "columns" scratch buffer (valid until the next call)."""
+    "columns" scratch buffer (valid until the next call); with ``ones``, a last row of ones,
+    so that a weight matrix with the bias as its last column adds the bias in its GEMM."""
     c0, c1, i0, i1 = block
-    cols = scratch("columns", (c1 - c0, i1 - i0, kernel[1], *out_size, image.shape[3]), image.dtype)
-    for i, j, rows, cs in offsets(kernel, stride, dilation, out_size):
+    shape = (c1 - c0, i1 - i0, kernel[1], *out_size, image.shape[3])
+    rows, width = int(np.prod(shape[:3])), int(np.prod(shape[3:]))
+    buffer = scratch("columns", (rows + ones, width), image.dtype)
+    cols = buffer[:rows].reshape(shape)
+    for i, j, window_rows, cs in offsets(kernel, stride, dilation, out_size):
         if i0 <= i < i1:
-            cols[:, i - i0, j] = image[c0:c1, rows, cs]
-    return cols.reshape((c1 - c0) * (i1 - i0) * kernel[1], -1)
+            cols[:, i - i0, j] = image[c0:c1, window_rows, cs]
+    if ones:
+        buffer[rows] = 1
+    return buffer
 
 
 def add_columns(image: np.ndarray, cols: np.ndarray, block: tuple, kernel, stride, dilation, out_size) -> None:
@@ -112,15 +124,15 @@ def conv2d(x, weight, bias, stride, padding, dilation, out_size) -> np.ndarray:
     (oh, ow), n = out_size, x.shape[0]
     image = batch_last(x, padding)
     weights = weight.reshape(o, -1)
+    if bias is not None:  # the bias as a last column, against the columns' row of ones (conv1: -0.17 ms)
+        weights = np.concatenate([weights, bias.reshape(o, 1).astype(weights.dtype, copy=False)], axis=1)
     step = max(1, FORWARD_BLOCK // max(1, c * kh * kw * ow * n))
     out = np.empty((o, oh * ow * n), dtype=np.result_type(x, weight))
     for r0 in range(0, oh, step):
         r1 = min(oh, r0 + step)
-        cols = columns(image[:, r0 * stride[0]:], (0, c, 0, kh), (kh, kw), stride, dilation, (r1 - r0, ow))
-        block = out[:, r0 * ow * n:r1 * ow * n]
-        np.matmul(weights, cols, out=block)  # BLAS writes in place
-        if bias is not None:
-            block += bias[:, None]  # while the block is in cache
+        cols = columns(image[:, r0 * stride[0]:], (0, c, 0, kh), (kh, kw), stride, dilation, (r1 - r0, ow),
+                       ones=bias is not None)
+        np.matmul(weights, cols, out=out[:, r0 * ow * n:r1 * ow * n])  # BLAS writes in place
     return out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
 
 
@@ -140,7 +152,8 @@ def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation) ->
     # d/dW transposed, (C, kh, kw, O): columns @ grad^T fills whole rows of it per block, and
     # is faster than grad @ columns^T (0.35 against 0.49 ms per block of the small CNN's conv2)
     grad_wt = np.zeros((c, kh, kw, o), dtype=grad.dtype) if need_w else None
-    step = max(1, BLOCK // max(1, c * kh * kw * ow * n))
+    # Output rows at a time: as many as keep a block of MIN_ROWS columns rows within BLOCK
+    step = max(1, BLOCK // max(1, min(c * kh * kw, MIN_ROWS) * ow * n))
     for r0 in range(0, oh, step):
         r1 = min(oh, r0 + step)
         part, size, top = rows[:, r0 * ow * n:r1 * ow * n], (r1 - r0, ow), r0 * stride[0]
@@ -156,4 +169,5 @@ def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation) ->
                 add_columns(grad_image[:, top:], spread, block, (kh, kw), stride, dilation, size)
     grad_x = grad_image[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2) if need_x else None
     grad_w = np.ascontiguousarray(grad_wt.transpose(3, 0, 1, 2)) if need_w else None
-    return grad_x, grad_w, rows.sum(axis=1) if need_b else None
+    # d/db as a matrix-vector product: 2.5x faster than rows.sum(axis=1) on the first conv's
+    return grad_x, grad_w, np.matmul(rows, np.ones(rows.shape[1], rows.dtype)) if need_b else None
