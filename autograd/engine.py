@@ -123,7 +123,8 @@ def _owned(grad) -> bool:
     if base is None:
         return grad.flags.writeable
     # getrefcount(base) here: the view's .base, the local, the call's argument
-    return base.base is None and base.size == grad.size and getrefcount(base) <= _SOLE + 1 and grad.flags.writeable
+    return (type(base) is ndarray and base.base is None and base.size == grad.size
+            and getrefcount(base) <= _SOLE + 1 and grad.flags.writeable)
 
 
 def run_backward(roots, grads, retain_graph: bool, create_graph: bool, on_leaf, on_node=None) -> None:

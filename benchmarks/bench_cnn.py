@@ -35,6 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import nn  # noqa: E402
 from autograd import Tensor, no_grad  # noqa: E402
+from autograd.ops import conv_arrays  # noqa: E402
 from benchmarks.common import machine, settle, table, try_torch  # noqa: E402
 from benchmarks.bench_mlp import peak_memory, race  # noqa: E402
 from benchmarks.contenders import DagradRunner, _step  # noqa: E402
@@ -130,6 +131,13 @@ def peak_mib_torch(torch, runner) -> float:
         live += event.nbytes()
         peak = max(peak, live)
     return peak / 2 ** 20
+
+
+def scratch_mib() -> float:
+    """MiB of the conv's scratch buffers (``conv_arrays.scratch``) this thread keeps between
+    steps: allocated by the warm-up step, so outside the peak above what was live before."""
+    buffers = getattr(conv_arrays._SCRATCH, "buffers", {})
+    return sum(buffer.nbytes for buffer in buffers.values()) / 2 ** 20
 
 
 def layer_inputs(model, xb) -> dict:
@@ -247,6 +255,7 @@ def run(rounds: int, steps: int, repeats: int, quick: bool) -> dict:
     for r in one_step.values():
         r.epoch()   # warm-up: optimizer state exists, as in the timed steps
     results["peak_mib"] = {"dagrad": peak_memory(one_step["dagrad"])}
+    results["scratch_mib"] = scratch_mib()
     if theirs is not None:
         results["peak_mib"]["torch"] = peak_mib_torch(torch, one_step["torch"])
     timers = layer_timers(ours, theirs, torch, layer_inputs(ours, batches[0][0]), repeats)
@@ -270,7 +279,10 @@ def report(r: dict) -> str:
     lines = [f"# The small CNN, batch {r['batch']}, float32; medians, ratios are medians of blocks run side "
              f"by side ({r['machine']}, PyTorch {r['torch']})", "",
              table(rows, ["", "dagrad", "PyTorch", "dagrad/PyTorch"]), "",
-             "Peak memory: tracemalloc for dagrad, PyTorch's profiler (allocation events) for PyTorch.", "",
+             "Peak memory: tracemalloc for dagrad, PyTorch's profiler (allocation events) for PyTorch, "
+             "each above what was live before the step.",
+             f"dagrad also keeps {r['scratch_mib']:.1f} MiB of scratch columns between steps "
+             "(allocated once, by the warm-up step).", "",
              "## Each layer alone (ms, median of a block of repeats)", ""]
     rows = []
     for name, part in r["layers"].items():

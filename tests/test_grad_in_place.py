@@ -94,3 +94,11 @@ def test_anomaly_mode_sees_the_gradient_it_checks(in_place_calls):
         (x.relu() * 2.0).sum().backward()
     assert not in_place_calls
     np.testing.assert_array_equal(x.grad.data, 2.0 * (x.data > 0))
+
+
+def test_a_gradient_over_foreign_memory_is_left_alone():
+    # A view whose base is not an ndarray (a bytearray here) is never taken for owned.
+    from autograd.engine import _owned
+    assert not _owned(np.frombuffer(bytearray(np.arange(6.0).tobytes()), dtype=np.float64))
+    held = np.ones(6)
+    assert not _owned(held.reshape(2, 3))  # a view of a base this test still holds
