@@ -160,8 +160,7 @@ def main(argv=None) -> int:
         try:
             nn.load(model, args.load)
         except (OSError, nn.CheckpointError) as error:  # which file, what is wrong, which --preset it fits
-            print(f"mnist.py: {load_problem(error, args, lambda p: build_model(p, np.random.RandomState(0)))}",
-                  file=sys.stderr)
+            print(f"mnist.py: {load_problem(error, args, build_model)}", file=sys.stderr)
             return 2
     if not args.evaluate:  # Ctrl-C stops fit after the batch; the weights are still reported and saved
         train(preset, model, data, args, report)

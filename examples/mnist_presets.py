@@ -1,8 +1,10 @@
-"""The three training recipes of examples/mnist.py, and its command line."""
+"""The training recipes of examples/mnist.py, its command line, and which recipe a checkpoint fits."""
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 import nn
 from mnist_checks import path_problem
@@ -117,12 +119,12 @@ def preset_from(args: argparse.Namespace) -> Preset:
 
 def load_problem(error: Exception, args: argparse.Namespace, build) -> str:
     """Why ``--load`` failed, in one line: nn.load's ``error``, or the preset whose model
-    (``build(preset)``) the checkpoint fits, when that is another one."""
+    (``build(preset, rng)``) the checkpoint fits, when that is another one."""
     for name, preset in PRESETS.items():
         if name == args.preset:
             continue
         try:
-            nn.load(build(preset), args.load)
+            nn.load(build(preset, np.random.RandomState(0)), args.load)
         except (OSError, nn.CheckpointError):
             continue
         return (f"--load {args.load}: the weights of the {name} preset, which do not fit the "
