@@ -21,7 +21,7 @@ import nn  # noqa: E402
 from autograd import Tensor, no_grad  # noqa: E402
 from mnist_augment import RandomShift  # noqa: E402
 from mnist_export import export_onnx  # noqa: E402
-from mnist_presets import parse_args, preset_from  # noqa: E402
+from mnist_presets import load_problem, parse_args, preset_from  # noqa: E402
 from mnist_report import Report  # noqa: E402
 from nn import functional as F  # noqa: E402
 from nn.datasets import load_mnist, mean_std, scale_symmetric, train_valid_split  # noqa: E402
@@ -152,22 +152,32 @@ def main(argv=None) -> int:
     except (OSError, ValueError) as error:  # missing or corrupt files: the reason and how to fix it
         print(f"mnist.py: cannot load MNIST: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C while reading or downloading: one line, no traceback
+        return report.stopped("while loading MNIST")
     nn.manual_seed(args.seed)
     model = build_model(preset, report.rng)
     if args.load:
         try:
             nn.load(model, args.load)
-        except (OSError, nn.CheckpointError) as error:  # says which file and what is wrong with it
-            print(f"mnist.py: {error}", file=sys.stderr)
+        except (OSError, nn.CheckpointError) as error:  # which file, what is wrong, which --preset it fits
+            print(f"mnist.py: {load_problem(error, args, build_model)}", file=sys.stderr)
             return 2
     if not args.evaluate:  # Ctrl-C stops fit after the batch; the weights are still reported and saved
         train(preset, model, data, args, report)
+    try:
+        evaluate(preset, model, data, args, report)
+    except KeyboardInterrupt:  # as in training, the weights are still saved
+        return report.stopped("during the final evaluation", model)
+    return 130 if report.interrupted else 0
+
+
+def evaluate(preset, model, data, args, report) -> None:
+    """The test accuracy; then --save, --metrics-json, --plots and --export-onnx."""
     test_x, test_y = data[2]
     test_logits = predict(model, test_x)
     report.finish(model, test_logits, test_x, test_y)  # --save first, then --metrics-json, --plots
     if args.export_onnx:
         export_onnx(model, preset, args.data, test_x[:2], args.export_onnx)
-    return 130 if report.interrupted else 0
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
-"""The three training recipes of examples/mnist.py, and its command line."""
+"""The training recipes of examples/mnist.py, its command line, and which recipe a checkpoint fits."""
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, replace
 
+import numpy as np
+
+import nn
 from mnist_checks import path_problem
 
 
@@ -61,15 +64,20 @@ PRESETS = {
 }
 
 
-def _at_least(minimum: int):
-    """An argparse type: a whole number of at least ``minimum``."""
+# The seed preset's RandomState takes seeds 0..2**32 - 1 only; every preset takes the same range.
+MAX_SEED = 2 ** 32 - 1
+
+
+def _whole(minimum: int, maximum: int | None = None):
+    """An argparse type: a whole number of at least ``minimum`` (and at most ``maximum``, if given)."""
     def number(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        if value < minimum or (maximum is not None and value > maximum):
+            allowed = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            raise argparse.ArgumentTypeError(f"must be {allowed}, not {value}")
         return value
     return number
 
@@ -79,17 +87,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train an MLP on MNIST with dagrad.")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="fast",
                         help="seed: the textbook's network; fast: 98%% soonest; best: most accurate in a minute")
-    parser.add_argument("--epochs", type=_at_least(1), metavar="N", help="override the preset's number of epochs")
+    parser.add_argument("--epochs", type=_whole(1), metavar="N", help="override the preset's number of epochs")
     parser.add_argument("--data", metavar="DIR",
                         help="directory with the MNIST files (default: $MNIST_DIR, then a cache)")
-    parser.add_argument("--seed", type=_at_least(0), default=1, metavar="S",
-                        help="random seed (weights, shuffling, dropout)")
+    parser.add_argument("--seed", type=_whole(0, MAX_SEED), default=1, metavar="S",
+                        help=f"random seed from 0 to {MAX_SEED} (weights, shuffling, dropout)")
     parser.add_argument("--metrics-json", metavar="PATH", help="write the run's metrics as JSON")
     parser.add_argument("--plots", metavar="DIR", help="write cost, accuracy, misclassified and confusion PNGs")
     parser.add_argument("--save", metavar="PATH", help="save the trained weights (.npz, written atomically)")
     parser.add_argument("--load", metavar="PATH", help="load weights before training or evaluating")
     parser.add_argument("--evaluate", action="store_true", help="only evaluate (with --load)")
-    parser.add_argument("--patience", type=_at_least(1), metavar="N",
+    parser.add_argument("--patience", type=_whole(1), metavar="N",
                         help="stop when validation accuracy has not improved for N epochs; keep the best weights")
     parser.add_argument("--quiet", action="store_true", help="print only the final line")
     parser.add_argument("--export-onnx", metavar="PATH",
@@ -107,3 +115,18 @@ def preset_from(args: argparse.Namespace) -> Preset:
     """The chosen preset with the command line's overrides applied."""
     preset = PRESETS[args.preset]
     return replace(preset, epochs=args.epochs) if args.epochs is not None else preset
+
+
+def load_problem(error: Exception, args: argparse.Namespace, build) -> str:
+    """Why ``--load`` failed, in one line: nn.load's ``error``, or the preset whose model
+    (``build(preset, rng)``) the checkpoint fits, when that is another one."""
+    for name, preset in PRESETS.items():
+        if name == args.preset:
+            continue
+        try:
+            nn.load(build(preset, np.random.RandomState(0)), args.load)
+        except (OSError, nn.CheckpointError):
+            continue
+        return (f"--load {args.load}: the weights of the {name} preset, which do not fit the "
+                f"{args.preset} preset's model: pass --preset {name}")
+    return str(error)

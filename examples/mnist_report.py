@@ -26,6 +26,7 @@ class Report(nn.callbacks.Callback):
         self.rng = np.random.RandomState(args.seed) if preset.textbook_init else np.random.default_rng(args.seed)
         self.history = []
         self.interrupted = False
+        self.saving = self.saved = False  # --save: begun, finished
         self.bar = None
 
     def say(self, line: str) -> None:
@@ -89,15 +90,33 @@ class Report(nn.callbacks.Callback):
         epochs = len(self.history)
         print(f"Test accuracy: {100 * test_accuracy:.2f}% ({self.preset.name} preset, "
               f"{epochs} epoch{'' if epochs == 1 else 's'})", flush=True)
-        if self.args.save:
-            nn.save(model, self.args.save)
-            self.say(f"Weights saved to {self.args.save}")
+        self.save(model)
         if self.args.metrics_json:
             self.write_metrics(test_accuracy, last)
         if self.args.plots:
             from mnist_plots import write_plots
             written = write_plots(self.args.plots, self.history, test_images, test_labels, predictions)
             self.say(f"Plots written to {self.args.plots}: " + ", ".join(os.path.basename(p) for p in written))
+
+    def save(self, model) -> None:
+        """--save, at most once: a Ctrl-C in the final evaluation still saves, one while saving does not retry."""
+        if self.args.save and not self.saving:
+            self.saving = True
+            nn.save(model, self.args.save)
+            self.saved = True
+            self.say(f"Weights saved to {self.args.save}")
+
+    def stopped(self, during: str, model=None) -> int:
+        """After a Ctrl-C outside training: --save (given the model), one line on stderr, and the exit status 130."""
+        if model is not None:
+            try:
+                self.save(model)
+            except KeyboardInterrupt:  # a second Ctrl-C: stop saving (the old file, if any, is untouched)
+                pass
+        weights = "" if not self.args.save else (f"; the weights are saved to {self.args.save}" if self.saved
+                                                 else f"; nothing was saved to {self.args.save}")
+        print(f"Interrupted {during}{weights}", file=sys.stderr, flush=True)
+        return 130
 
     def write_metrics(self, test_accuracy: float, last: dict) -> None:
         """The metrics JSON (preset, epochs, accuracies, seconds per epoch, history), written atomically."""

@@ -2,7 +2,8 @@
 
 The bytes go to a temporary file beside the target, which is renamed into
 place only once the transfer is complete and the caller's check passes; a
-failed attempt leaves nothing behind.
+failed attempt leaves nothing behind, not even the directory it made for the
+file.
 """
 
 from __future__ import annotations
@@ -41,10 +42,27 @@ def download(
     ``check(path)`` may inspect the finished temporary file and raise
     ValueError to reject it (e.g. on a checksum mismatch); the next mirror is
     then tried. Returns the path of the file in place. Raises DownloadError
-    when no mirror succeeded.
+    when no mirror succeeded; then the directories made for the file are
+    removed again if they are still empty (on Ctrl-C too).
     """
     target = Path(directory) / filename
-    target.parent.mkdir(parents=True, exist_ok=True)
+    created = _make_directories(target.parent)
+    try:
+        return _first_mirror(filename, target, mirrors, check, progress, timeout)
+    except BaseException:
+        _remove_if_empty(created)
+        raise
+
+
+def _first_mirror(
+    filename: str,
+    target: Path,
+    mirrors: Sequence[str],
+    check: Callable[[Path], None] | None,
+    progress: bool,
+    timeout: float,
+) -> Path:
+    """``target``, fetched from the first mirror that serves it intact; DownloadError if none does."""
     failures = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + filename
@@ -55,6 +73,25 @@ def download(
             failures.append((url, str(err) or type(err).__name__))
     tried = "".join(f"\n  {url}: {reason}" for url, reason in failures)
     raise DownloadError(f"could not download {filename}:{tried or ' no mirrors'}", failures)
+
+
+def _make_directories(directory: Path) -> list[Path]:
+    """Make ``directory`` and its missing parents; return the ones made here, deepest first."""
+    missing, path = [], directory
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def _remove_if_empty(directories: list[Path]) -> None:
+    """Remove these directories, deepest first, stopping at the first that is not empty (rmdir refuses)."""
+    for directory in directories:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
 
 
 def _fetch(
