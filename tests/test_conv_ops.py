@@ -246,7 +246,7 @@ def test_scratch_buffers_are_reused_and_never_shared_between_roles():
     from autograd.ops import conv_arrays
     a = conv_arrays.scratch("columns", (3, 4), np.float32)
     assert conv_arrays.scratch("columns", (2, 5), np.float32).base is a.base      # the same memory again
-    assert not np.shares_memory(conv_arrays.scratch("spread", (3, 4), np.float32), a)
+    assert not np.shares_memory(conv_arrays.scratch("other", (3, 4), np.float32), a)
     assert conv_arrays.scratch("columns", (3, 4), np.float64).dtype == np.float64
     big = conv_arrays.SCRATCH_LIMIT + 1
     assert conv_arrays.scratch("columns", (big,), np.float32).base is not a.base  # too large to keep

@@ -8,11 +8,11 @@ second conv took 3x and 3.2x longer. The output is therefore an (N, O, OH, OW) v
 (O, OH, OW, N) array; elementwise ops and the pools keep that layout, so the next conv
 copies nothing to get it.
 
-The forward keeps no columns: the backward rebuilds them block by block (a few output
-rows, and within those all input channels or a few kernel rows of one channel at a
-time), so a block of columns and its gradient are the only large temporaries of a
-training step. Both live in per-thread scratch buffers (``scratch``) reused from call to
-call: a fresh 4 MB array each time is 1,000 page faults once glibc has handed the memory
+The forward keeps no columns: the backward rebuilds them block by block (output rows as
+needed, and within those a few kernel rows of all input channels, or of one channel at a
+time), so a block of columns, then its gradient, is the only large temporary of a
+training step. It lives in a per-thread scratch buffer (``scratch``) reused from call to
+call: a fresh 8 MB array each time is 2,000 page faults once glibc has handed the memory
 back to the system, which it does at the end of every training step.
 """
 from __future__ import annotations
@@ -164,8 +164,9 @@ def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation) ->
                 grad_wt[c0:c1, i0:i1] += np.matmul(cols, part.T).reshape(c1 - c0, i1 - i0, kw, o)
             if need_x:
                 weights = weight[:, c0:c1, i0:i1].reshape(o, -1)
-                spread = np.matmul(weights.T, part, out=scratch("spread", (weights.shape[1], part.shape[1]),
-                                                                  grad.dtype))
+                # into the columns' buffer: d/dW is done with them, and one buffer of scratch is kept, not two
+                spread = np.matmul(weights.T, part, out=scratch("columns", (weights.shape[1], part.shape[1]),
+                                                                   grad.dtype))
                 add_columns(grad_image[:, top:], spread, block, (kh, kw), stride, dilation, size)
     grad_x = grad_image[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2) if need_x else None
     grad_w = np.ascontiguousarray(grad_wt.transpose(3, 0, 1, 2)) if need_w else None
