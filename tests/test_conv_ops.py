@@ -82,6 +82,25 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum():
     np.testing.assert_array_equal(x.grad.data, [[[[1.0, 0.0, 0.0], [0.0, 0.0, 2.0], [0.0, 1.0, 0.0]]]])
 
 
+def test_max_pool_ties_go_to_the_first_maximum_in_a_recorded_rule_too():
+    x = Tensor(np.array([[[[1.0, 1.0, 0.0], [1.0, 1.0, 2.0], [0.0, 2.0, 2.0]]]]), requires_grad=True)
+    (gx,) = ag.grad(ag.MaxPool2d.apply(x, kernel_size=2, stride=1).sum(), [x], create_graph=True)
+    np.testing.assert_array_equal(gx.data, [[[[1.0, 0.0, 0.0], [0.0, 0.0, 2.0], [0.0, 1.0, 0.0]]]])
+
+
+def test_max_pool_after_relu_sends_each_all_zero_window_one_gradient():
+    # ReLU's zeros tie in whole windows; in the batch-last layout a conv gives, as in a network
+    conv = ag.Conv2d.apply(leaf(4, 1, 6, 6), Tensor(np.ones((3, 1, 1, 1))))
+    x = Tensor(np.maximum(conv.data, 0) * (RNG.random(conv.shape) < 0.5), requires_grad=True)
+    out = ag.MaxPool2d.apply(x, kernel_size=2)
+    out.sum().backward()
+    def by_window(a):  # (N, C, OH, OW, 4), each window's elements in row-major order
+        return a.reshape(4, 3, 3, 2, 3, 2).transpose(0, 1, 2, 4, 3, 5).reshape(4, 3, 3, 3, 4)
+    first = np.eye(4)[by_window(x.data).argmax(axis=-1)]  # argmax: the first maximum
+    assert (by_window(x.data) == 0).all(axis=-1).any()      # some windows are all zeros
+    np.testing.assert_array_equal(by_window(x.grad.data), first)
+
+
 def test_max_pool_padding_never_wins():
     x = Tensor(-np.ones((1, 1, 2, 2)) - np.arange(4).reshape(1, 1, 2, 2), requires_grad=True)
     out = ag.MaxPool2d.apply(x, kernel_size=2, stride=1, padding=1)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
-from ..grad_mode import STATE
 from .conv import fold
 from .nn import recorded
 from .shape import ScatterAdd
@@ -50,58 +49,62 @@ class MaxPool2d(_Pool2d):
     """The maximum of each window; padding is -inf, so it never wins.
 
     gradient: grad added at the position of each window's (first) maximum.
-    One pass per kernel offset over (N, C, OH, OW) slices of the input (no window copy):
-    the running maximum and, as uint8, which offset holds it; the rule adds grad back
-    into the offsets that won. A 2x2 pool with stride 2 is four slices and three passes.
+    One pass per kernel offset over (N, C, OH, OW) slices of the input (no window copy).
+    The forward keeps only the running maximum; the rule finds the winners again, offset by
+    offset: where the slice equals the maximum and no earlier offset has won. Tracking the
+    winning offset in the forward instead (three passes per offset) was two thirds of the
+    small CNN's first pool, more than the rule's extra passes; and the rule saves nothing
+    but the input and output, which the graph keeps anyway.
     """
 
     def forward(self, x):
         out_size = self._out_size(x)
         image = padded(x, self.padding, -np.inf)
-        n, c = x.shape[:2]
-        layout = batch_last_layout(x)
-        out = new_image((n, c, *out_size), x.dtype, layout)
-        # The offset of each window's maximum, unless no gradient will be asked for (no_grad).
-        dtype = np.uint8 if self.kernel_size[0] * self.kernel_size[1] <= 256 else np.uint16
-        winner = new_image(out.shape, dtype, layout, 0) if STATE.enabled else None
+        out = new_image((x.shape[0], x.shape[1], *out_size), x.dtype, batch_last_layout(x))
+        slices = self._offsets(out_size)
         for cs in channel_blocks(image.shape):
-            self._maximum(image[:, cs], out[:, cs], None if winner is None else winner[:, cs])
-        if winner is not None:
-            self.save(winner, x.shape, layout)
+            total = out[:, cs]
+            np.copyto(total, image[:, cs, slices[0][0], slices[0][1]])
+            for rows, columns in slices[1:]:
+                np.maximum(total, image[:, cs, rows, columns], out=total)
+        self.save(x, out)
         return out
 
-    def _maximum(self, image, out, winner) -> None:
-        """``out``: each window's maximum in ``image``; ``winner`` (if given): the offset of the
-        first one. Offsets only grow, so "replace by k where better" is max(winner, k * better),
-        two uint8 passes (np.copyto with where= is 60x slower)."""
-        slices = [image[:, :, rows, columns] for _, _, rows, columns in
-                  offsets(self.kernel_size, self.stride, _NO_DILATION, out.shape[2:])]
-        out[...] = slices[0]
-        if winner is not None:
-            better = np.empty_like(out, dtype=bool)
-            step = better.view(np.uint8) if winner.dtype == np.uint8 else np.empty_like(winner)
-        for k, candidate in enumerate(slices[1:], 1):
-            if winner is not None:
-                np.greater(candidate, out, out=better)  # strictly: on a tie the first maximum stays
-                np.multiply(better, k, out=step, casting="unsafe")
-                np.maximum(winner, step, out=winner)
-            np.maximum(out, candidate, out=out)
+    def _offsets(self, out_size) -> list:
+        """(rows, columns) slices of the padded image, one per kernel offset in row-major order."""
+        return [(rows, columns) for _, _, rows, columns in
+                offsets(self.kernel_size, self.stride, _NO_DILATION, out_size)]
 
     def backward(self, grad):
-        winner, shape, layout = self.saved
+        x, out = self.saved
         if recorded(grad):
-            index = self._flat_index(winner, shape)
-            return ScatterAdd.apply(grad.reshape(-1), index=(index,), shape=(int(np.prod(shape)),)).reshape(shape)
-        mask = np.empty_like(winner, dtype=bool)
+            index = self._flat_index(self._winners(x.data, out.data), x.shape)
+            return ScatterAdd.apply(grad.reshape(-1), index=(index,), shape=(x.size,)).reshape(x.shape)
+        layout = batch_last_layout(x)
+        image = padded(x, self.padding, -np.inf)
         grad = in_layout(grad, layout)  # one layout for the loops below (mixed ones run 10x slower)
+        hit, taken = new_image(out.shape, bool, layout), new_image(out.shape, bool, layout)
+        slices = self._offsets(out.shape[2:])
 
         def part(k, cs, slot, tiles):
-            np.equal(winner[:, cs], k, out=mask[:, cs])
+            rows, columns = slices[k]
+            _first_maxima(k, len(slices), image[:, cs, rows, columns], out[:, cs], hit[:, cs], taken[:, cs])
             if tiles:
-                np.multiply(grad[:, cs], mask[:, cs], out=slot)
+                np.multiply(grad[:, cs], hit[:, cs], out=slot)
             else:
-                slot += grad[:, cs] * mask[:, cs]
-        return _spread(self, grad, shape, layout, part)
+                slot += grad[:, cs] * hit[:, cs]
+        return _spread(self, grad, x.shape, layout, part)
+
+    def _winners(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """The kernel offset of each window's first maximum (for the recorded rule)."""
+        image = padded(x, self.padding, -np.inf)
+        hit, taken = np.empty(out.shape, bool), np.empty(out.shape, bool)
+        winner = np.zeros(out.shape, np.int64)
+        slices = self._offsets(out.shape[2:])
+        for k, (rows, columns) in enumerate(slices):
+            _first_maxima(k, len(slices), image[:, :, rows, columns], out, hit, taken)
+            winner[hit] = k
+        return winner
 
     def _flat_index(self, winner: np.ndarray, shape: tuple) -> np.ndarray:
         """The position in x (flat, C order) of each window's maximum."""
@@ -152,6 +155,18 @@ class AvgPool2d(_Pool2d):
             else:
                 slot += share[:, cs]
         return _spread(self, grad, shape, layout, part)
+
+
+def _first_maxima(k: int, count: int, candidate, out, hit, taken) -> None:
+    """``hit``: where kernel offset k (of ``count``, called in order) holds the first maximum
+    of its window; ``taken``: where one of offsets 0..k does, kept for the next offset."""
+    np.equal(candidate, out, out=hit)
+    if k:
+        np.greater(hit, taken, out=hit)  # hit and not taken: a tie goes to the first maximum
+    if k == 0:
+        np.copyto(taken, hit)
+    elif k < count - 1:
+        np.logical_or(taken, hit, out=taken)
 
 
 def _spread(pool: _Pool2d, grad: np.ndarray, shape: tuple, layout: bool, part) -> np.ndarray:
