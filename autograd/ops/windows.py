@@ -61,7 +61,10 @@ def batch_last_layout(x: np.ndarray) -> bool:
     return x.ndim == 4 and x.shape[0] > 1 and x.transpose(1, 2, 3, 0).flags.c_contiguous
 
 
-CACHE_BLOCK = 1 << 18  # numbers of an image the pools work through at a time (1 MB in float32, in L2)
+# Numbers of an image the pools work through at a time (4 MB in float32). 1 MB blocks, sized
+# for L2, made the small CNN's first pool backward six blocks of 20 NumPy calls each; with
+# 4 MB a training step took 0.3 to 0.5 ms less, with 16 MB no less again.
+CACHE_BLOCK = 1 << 20
 
 
 def channel_blocks(shape: tuple, limit: int | None = None):
