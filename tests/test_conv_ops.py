@@ -225,6 +225,26 @@ def test_blocks_take_whole_kernel_rows_of_all_channels_before_splitting_channels
     assert list(conv_arrays.blocks(16, (5, 5), 8192))[:4] == [(0, 1, 0, 2), (0, 1, 2, 4), (0, 1, 4, 5), (1, 2, 0, 2)]
 
 
+@pytest.mark.parametrize("k", [3 * 1024, 3 * 1024 + 77])  # whole chunks, and a remainder
+def test_long_products_in_chunks_equal_the_plain_product(monkeypatch, k):
+    from autograd.ops import conv_arrays
+    monkeypatch.setattr(conv_arrays, "LONG_K", 2048)
+    a, b = RNG.standard_normal((5, k)), RNG.standard_normal((3, k))
+    np.testing.assert_allclose(conv_arrays.long_product(a, b), a @ b.T, rtol=1e-12)
+    np.testing.assert_allclose(conv_arrays.long_product(a[:, 1:], b[:, 1:]), a[:, 1:] @ b[:, 1:].T, rtol=1e-12)
+
+
+def test_conv2d_weight_gradient_through_chunked_products(monkeypatch):
+    from autograd.ops import conv_arrays
+    x, w, b = leaf(3, 2, 7, 6), leaf(4, 2, 3, 2), leaf(4)
+    whole = [g.data for g in ag.grad(ag.Conv2d.apply(x, w, b, padding=1).sum(), [x, w, b])]
+    monkeypatch.setattr(conv_arrays, "LONG_K", 16)
+    monkeypatch.setattr(conv_arrays, "CHUNK", 8)   # 3 * 7 * 7 = 147 columns: 18 chunks and a rest of 3
+    parts = [g.data for g in ag.grad(ag.Conv2d.apply(x, w, b, padding=1).sum(), [x, w, b])]
+    for g, h in zip(whole, parts):
+        np.testing.assert_allclose(g, h, rtol=1e-12)
+
+
 def test_conv2d_forward_in_blocks_of_output_rows(monkeypatch):
     from autograd.ops import conv_arrays
     x, w, b = leaf(3, 2, 9, 7), leaf(4, 2, 3, 2), leaf(4)
