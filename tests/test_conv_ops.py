@@ -245,6 +245,22 @@ def test_conv2d_weight_gradient_through_chunked_products(monkeypatch):
         np.testing.assert_allclose(g, h, rtol=1e-12)
 
 
+@pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), ((1, 2), (1, 2), (2, 1)), (1, 1, (1, 2))])
+def test_kernel_row_products_equal_whole_columns(monkeypatch, stride, padding, dilation):
+    # 16 channels x kernel width 4 = 64 rows per kernel row: the forward and d/dW go row by row
+    from autograd.ops import conv_arrays
+    x, w, b = leaf(2, 16, 7, 6), leaf(3, 16, 3, 4), leaf(3)
+
+    def run():
+        out = ag.Conv2d.apply(x, w, b, stride=stride, padding=padding, dilation=dilation)
+        return [out.data] + [g.data for g in ag.grad((out * out).sum(), [x, w, b])]
+    assert conv_arrays._by_kernel_rows(16, (3, 4), ag.Conv2d(stride=stride).stride)
+    by_rows = run()
+    monkeypatch.setattr(conv_arrays, "_by_kernel_rows", lambda *args: False)
+    for got, expected in zip(by_rows, run()):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
 def test_conv2d_forward_in_blocks_of_output_rows(monkeypatch):
     from autograd.ops import conv_arrays
     x, w, b = leaf(3, 2, 9, 7), leaf(4, 2, 3, 2), leaf(4)

@@ -128,7 +128,7 @@ def conv2d(x, weight, bias, stride, padding, dilation, out_size) -> np.ndarray:
     if bias is not None:  # the bias as a last column, against the columns' row of ones (conv1: -0.17 ms)
         weights = np.concatenate([weights, bias.reshape(o, 1).astype(weights.dtype, copy=False)], axis=1)
     out = np.empty((o, oh * ow * n), dtype=np.result_type(x, weight))
-    by_rows = stride[0] == 1 and c * kw >= 64
+    by_rows = _by_kernel_rows(c, (kh, kw), stride)
     step = max(1, FORWARD_BLOCK // max(1, c * (kw if by_rows else kh * kw) * ow * n))
     for r0 in range(0, oh, step):
         r1 = min(oh, r0 + step)
@@ -142,21 +142,37 @@ def conv2d(x, weight, bias, stride, padding, dilation, out_size) -> np.ndarray:
     return out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
 
 
+def width_unfolded(image, kernel, stride, dilation, out_size, ones: bool = False) -> np.ndarray:
+    """The windows of a batch-last ``image`` unfolded along the width only: (C*kw, H*OW*N) for
+    the H image rows that out_size's rows reach, in the "columns" scratch buffer; the
+    columns of kernel row i are its slice [:, i*dh*OW*N:][:, :OH*OW*N]. With ``ones``, a last
+    row of ones (see ``columns``)."""
+    (kh, kw), (oh, ow), n = kernel, out_size, image.shape[3]
+    c, height = image.shape[0], (oh - 1) + (kh - 1) * dilation[0] + 1
+    unfolded = scratch("columns", (c * kw + ones, height * ow * n), image.dtype)
+    parts = unfolded[:c * kw].reshape(c, kw, height, ow, n)
+    for j in range(kw):
+        start = j * dilation[1]
+        parts[:, j] = image[:, :height, start:start + stride[1] * (ow - 1) + 1:stride[1]]
+    if ones:
+        unfolded[c * kw] = 1
+    return unfolded
+
+
+def _by_kernel_rows(channels: int, kernel: tuple, stride: tuple) -> bool:
+    """Whether a conv's products go kernel row by kernel row over a width-only unfolding:
+    a vertical stride of 1, and GEMMs of at least 64 rows."""
+    return stride[0] == 1 and channels * kernel[1] >= 64
+
+
 def _kernel_row_products(image, weights, out, kernel, stride, dilation, out_size, bias) -> None:
     """``out`` = W @ columns without the whole columns: with a vertical stride of 1, the
     columns of kernel row i are rows i*dh.. of one unfolding along the width only, (C*kw,
     H*OW*N), so each kernel row is a GEMM on a slice of it, summed. kh times fewer numbers
     copied; on the small CNN's conv2 (C*kw = 80) the forward took 1.97 against 2.31 ms."""
     (kh, kw), (oh, ow), n = kernel, out_size, image.shape[3]
-    c, height = image.shape[0], (oh - 1) + (kh - 1) * dilation[0] + 1
-    rows = c * kw
-    unfolded = scratch("columns", (rows + (bias is not None), height * ow * n), image.dtype)
-    parts = unfolded[:rows].reshape(c, kw, height, ow, n)
-    for j in range(kw):
-        start = j * dilation[1]
-        parts[:, j] = image[:, :height, start:start + stride[1] * (ow - 1) + 1:stride[1]]
-    if bias is not None:
-        unfolded[rows] = 1
+    c, rows = image.shape[0], image.shape[0] * kw
+    unfolded = width_unfolded(image, kernel, stride, dilation, out_size, ones=bias is not None)
     weights = weights[:, :c * kh * kw].reshape(-1, c, kh, kw)
     width = oh * ow * n
     for i in range(kh):
@@ -206,12 +222,18 @@ def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation) ->
     grad_wt = np.zeros((c, kh, kw, o), dtype=grad.dtype) if need_w else None
     # Output rows at a time: as many as keep a block of MIN_ROWS columns rows within BLOCK
     step = max(1, BLOCK // max(1, min(c * kh * kw, MIN_ROWS) * ow * n))
+    by_rows = _by_kernel_rows(c, (kh, kw), stride)
     for r0 in range(0, oh, step):
         r1 = min(oh, r0 + step)
         part, size, top = rows[:, r0 * ow * n:r1 * ow * n], (r1 - r0, ow), r0 * stride[0]
+        if need_w and by_rows:
+            unfolded = width_unfolded(image[:, top:], (kh, kw), stride, dilation, size)
+            for i in range(kh):
+                start = i * dilation[0] * ow * n
+                grad_wt[:, i] += long_product(unfolded[:, start:start + part.shape[1]], part).reshape(c, kw, o)
         for block in blocks(c, (kh, kw), part.shape[1]):
             c0, c1, i0, i1 = block
-            if need_w:
+            if need_w and not by_rows:
                 cols = columns(image[:, top:], block, (kh, kw), stride, dilation, size)
                 grad_wt[c0:c1, i0:i1] += long_product(cols, part).reshape(c1 - c0, i1 - i0, kw, o)
             if need_x:
