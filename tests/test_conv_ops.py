@@ -245,6 +245,16 @@ def test_conv2d_weight_gradient_through_chunked_products(monkeypatch):
         np.testing.assert_allclose(g, h, rtol=1e-12)
 
 
+def test_which_convs_go_by_kernel_rows():
+    from autograd.ops import conv_arrays
+    rows = conv_arrays._rows_per_unfolding
+    limit = conv_arrays.FORWARD_BLOCK
+    assert rows(16, (5, 5), (1, 1), (1, 1), 8 * 128, limit) >= 8    # the small CNN's conv2, batch 128: at once
+    assert rows(16, (5, 5), (1, 1), (1, 1), 8 * 1000, limit) == 0   # batches of 1,000: whole columns
+    assert rows(16, (5, 5), (2, 1), (1, 1), 8 * 128, limit) == 0    # a vertical stride
+    assert rows(1, (5, 5), (1, 1), (1, 1), 24 * 128, limit) == 0    # conv1: GEMMs of 5 rows
+
+
 @pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), ((1, 2), (1, 2), (2, 1)), (1, 1, (1, 2))])
 def test_kernel_row_products_equal_whole_columns(monkeypatch, stride, padding, dilation):
     # 16 channels x kernel width 4 = 64 rows per kernel row: the forward and d/dW go row by row
@@ -254,9 +264,10 @@ def test_kernel_row_products_equal_whole_columns(monkeypatch, stride, padding, d
     def run():
         out = ag.Conv2d.apply(x, w, b, stride=stride, padding=padding, dilation=dilation)
         return [out.data] + [g.data for g in ag.grad((out * out).sum(), [x, w, b])]
-    assert conv_arrays._by_kernel_rows(16, (3, 4), ag.Conv2d(stride=stride).stride)
+    conv = ag.Conv2d(stride=stride, dilation=dilation)
+    assert conv_arrays._rows_per_unfolding(16, (3, 4), conv.stride, conv.dilation, 6 * 2, conv_arrays.BLOCK)
     by_rows = run()
-    monkeypatch.setattr(conv_arrays, "_by_kernel_rows", lambda *args: False)
+    monkeypatch.setattr(conv_arrays, "_rows_per_unfolding", lambda *args: 0)
     for got, expected in zip(by_rows, run()):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
