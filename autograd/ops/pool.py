@@ -159,7 +159,12 @@ class AvgPool2d(_Pool2d):
 
 def _first_maxima(k: int, count: int, candidate, out, hit, taken) -> None:
     """``hit``: where kernel offset k (of ``count``, called in order) holds the first maximum
-    of its window; ``taken``: where one of offsets 0..k does, kept for the next offset."""
+    of its window; ``taken``: where one of offsets 0..k does, kept for the next offset.
+    The maximum is one of the window's values, so the last offset wins wherever no other
+    has (a window with a NaN, whose maximum equals nothing, included)."""
+    if k and k == count - 1:
+        np.logical_not(taken, out=hit)
+        return
     np.equal(candidate, out, out=hit)
     if k:
         np.greater(hit, taken, out=hit)  # hit and not taken: a tie goes to the first maximum
