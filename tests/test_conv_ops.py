@@ -272,6 +272,19 @@ def test_kernel_row_products_equal_whole_columns(monkeypatch, stride, padding, d
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("channels", [2, 16])  # whole columns; kernel rows (16 x 4 = 64 rows)
+def test_bias_gradient_with_and_without_the_weight_gradient(channels):
+    x, b = leaf(2, channels, 6, 5), leaf(3)
+    w = Tensor(RNG.standard_normal((3, channels, 3, 4)))
+    frozen = ag.grad((ag.Conv2d.apply(x, w, b, padding=1) ** 2).sum(), [x, b])
+    w.requires_grad = True
+    both = ag.grad((ag.Conv2d.apply(x, w, b, padding=1) ** 2).sum(), [x, b])
+    for g, h in zip(frozen, both):
+        np.testing.assert_allclose(g.data, h.data, rtol=1e-12)
+    out = ag.Conv2d.apply(Tensor(x.data), Tensor(w.data), Tensor(b.data), padding=1).data
+    np.testing.assert_allclose(both[1].data, (2 * out).sum(axis=(0, 2, 3)), rtol=1e-12)
+
+
 def test_conv2d_forward_in_blocks_of_output_rows(monkeypatch):
     from autograd.ops import conv_arrays
     x, w, b = leaf(3, 2, 9, 7), leaf(4, 2, 3, 2), leaf(4)

@@ -97,7 +97,8 @@ def blocks(channels: int, kernel: tuple, width: int):
 def columns(image: np.ndarray, block: tuple, kernel, stride, dilation, out_size, ones: bool = False) -> np.ndarray:
     """The rows of the columns of a batch-last padded ``image`` that ``block`` covers, in the
     "columns" scratch buffer (valid until the next call); with ``ones``, a last row of ones,
-    so that a weight matrix with the bias as its last column adds the bias in its GEMM."""
+    so that a weight matrix with the bias as its last column adds the bias in its GEMM, and
+    the product with grad^T gives d/db as its last row."""
     c0, c1, i0, i1 = block
     shape = (c1 - c0, i1 - i0, kernel[1], *out_size, image.shape[3])
     rows, width = int(np.prod(shape[:3])), int(np.prod(shape[3:]))
@@ -234,6 +235,8 @@ def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation) ->
     # d/dW transposed, (C, kh, kw, O): columns @ grad^T fills whole rows of it per block, and
     # is faster than grad @ columns^T (0.35 against 0.49 ms per block of the small CNN's conv2)
     grad_wt = np.zeros((c, kh, kw, o), dtype=grad.dtype) if need_w else None
+    # d/db as the product of grad with the columns' row of ones, beside d/dW: no pass of its own
+    grad_b = np.zeros(o, dtype=grad.dtype) if need_b and need_w else None
     # Output rows at a time: as many as keep a block of MIN_ROWS columns rows within BLOCK
     step = max(1, BLOCK // max(1, min(c * kh * kw, MIN_ROWS) * ow * n))
     by_rows = _rows_per_unfolding(c, (kh, kw), stride, dilation, ow * n, BLOCK) >= step
@@ -241,15 +244,22 @@ def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation) ->
         r1 = min(oh, r0 + step)
         part, size, top = rows[:, r0 * ow * n:r1 * ow * n], (r1 - r0, ow), r0 * stride[0]
         if need_w and by_rows:
-            unfolded = width_unfolded(image[:, top:], (kh, kw), stride, dilation, size)
+            unfolded = width_unfolded(image[:, top:], (kh, kw), stride, dilation, size, ones=need_b)
             for i in range(kh):
                 start = i * dilation[0] * ow * n
-                grad_wt[:, i] += long_product(unfolded[:, start:start + part.shape[1]], part).reshape(c, kw, o)
+                products = long_product(unfolded[:c * kw + (need_b and i == 0), start:start + part.shape[1]], part)
+                grad_wt[:, i] += products[:c * kw].reshape(c, kw, o)
+                if need_b and i == 0:
+                    grad_b += products[-1]
         for block in blocks(c, (kh, kw), part.shape[1]):
             c0, c1, i0, i1 = block
             if need_w and not by_rows:
-                cols = columns(image[:, top:], block, (kh, kw), stride, dilation, size)
-                grad_wt[c0:c1, i0:i1] += long_product(cols, part).reshape(c1 - c0, i1 - i0, kw, o)
+                ones = need_b and c0 == 0 and i0 == 0
+                cols = columns(image[:, top:], block, (kh, kw), stride, dilation, size, ones=ones)
+                products = long_product(cols, part)
+                grad_wt[c0:c1, i0:i1] += products[:(c1 - c0) * (i1 - i0) * kw].reshape(c1 - c0, i1 - i0, kw, o)
+                if ones:
+                    grad_b += products[-1]
             if need_x:
                 weights = weight[:, c0:c1, i0:i1].reshape(o, -1)
                 # into the columns' buffer: d/dW is done with them, and one buffer of scratch is kept, not two
@@ -258,5 +268,6 @@ def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation) ->
                 add_columns(grad_image[:, top:], spread, block, (kh, kw), stride, dilation, size)
     grad_x = grad_image[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2) if need_x else None
     grad_w = np.ascontiguousarray(grad_wt.transpose(3, 0, 1, 2)) if need_w else None
-    # d/db as a matrix-vector product: 2.5x faster than rows.sum(axis=1) on the first conv's
-    return grad_x, grad_w, np.matmul(rows, np.ones(rows.shape[1], rows.dtype)) if need_b else None
+    if need_b and not need_w:  # a matrix-vector product: 2.5x faster than rows.sum(axis=1) on conv1's
+        grad_b = np.matmul(rows, np.ones(rows.shape[1], rows.dtype))
+    return grad_x, grad_w, grad_b
