@@ -136,8 +136,7 @@ def peak_mib_torch(torch, runner) -> float:
 def scratch_mib() -> float:
     """MiB of the conv's scratch buffers (``conv_arrays.scratch``) this thread keeps between
     steps: allocated by the warm-up step, so outside the peak above what was live before."""
-    buffers = getattr(conv_arrays._SCRATCH, "buffers", {})
-    return sum(buffer.nbytes for buffer in buffers.values()) / 2 ** 20
+    return conv_arrays.scratch_nbytes() / 2 ** 20
 
 
 def layer_inputs(model, xb) -> dict:

@@ -59,6 +59,11 @@ def scratch(role: str, shape: tuple, dtype) -> np.ndarray:
     return buffer[:size].reshape(shape)
 
 
+def scratch_nbytes() -> int:
+    """Bytes of scratch this thread keeps between calls (what a benchmark reports beside its peak)."""
+    return sum(buffer.nbytes for buffer in getattr(_SCRATCH, "buffers", {}).values())
+
+
 def batch_last(x: np.ndarray, padding: tuple = (0, 0)) -> np.ndarray:
     """``x`` (N, C, H, W) as a C-ordered (C, H + 2ph, W + 2pw, N) array, zero padded: x's own
     memory when it is laid out so and needs no padding, else one copy."""
@@ -133,7 +138,7 @@ def conv2d(x, weight, bias, stride, padding, dilation, out_size) -> np.ndarray:
     step = _rows_per_unfolding(c, (kh, kw), stride, dilation, ow * n, FORWARD_BLOCK)
     by_rows = step > 0
     step = step or max(1, FORWARD_BLOCK // max(1, c * kh * kw * ow * n))
-    weights = _with_bias(weight.reshape(o, -1), bias)
+    weights = None if by_rows else _with_bias(weight.reshape(o, -1), bias)  # by rows: per kernel row
     for r0 in range(0, oh, step):
         r1 = min(oh, r0 + step)
         block = out[:, r0 * ow * n:r1 * ow * n]
@@ -246,10 +251,10 @@ def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation) ->
         if need_w and by_rows:
             unfolded = width_unfolded(image[:, top:], (kh, kw), stride, dilation, size, ones=need_b)
             for i in range(kh):
-                start = i * dilation[0] * ow * n
-                products = long_product(unfolded[:c * kw + (need_b and i == 0), start:start + part.shape[1]], part)
+                start, ones = i * dilation[0] * ow * n, need_b and i == 0  # the row of ones once, with row 0
+                products = long_product(unfolded[:c * kw + ones, start:start + part.shape[1]], part)
                 grad_wt[:, i] += products[:c * kw].reshape(c, kw, o)
-                if need_b and i == 0:
+                if ones:
                     grad_b += products[-1]
         for block in blocks(c, (kh, kw), part.shape[1]):
             c0, c1, i0, i1 = block
