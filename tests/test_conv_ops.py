@@ -234,63 +234,83 @@ def test_long_products_in_chunks_equal_the_plain_product(monkeypatch, k):
     np.testing.assert_allclose(conv_arrays.long_product(a[:, 1:], b[:, 1:]), a[:, 1:] @ b[:, 1:].T, rtol=1e-12)
 
 
-def test_conv2d_weight_gradient_through_chunked_products(monkeypatch):
+@pytest.mark.parametrize("dilation", [1, (2, 1)])  # by rows (pieces of 7 * 3 columns); whole columns
+def test_conv2d_weight_gradient_through_chunked_products(monkeypatch, dilation):
     from autograd.ops import conv_arrays
     x, w, b = leaf(3, 2, 7, 6), leaf(4, 2, 3, 2), leaf(4)
-    whole = [g.data for g in ag.grad(ag.Conv2d.apply(x, w, b, padding=1).sum(), [x, w, b])]
+    whole = [g.data for g in ag.grad(ag.Conv2d.apply(x, w, b, padding=1, dilation=dilation).sum(), [x, w, b])]
     monkeypatch.setattr(conv_arrays, "LONG_K", 16)
     monkeypatch.setattr(conv_arrays, "CHUNK", 8)   # 3 * 7 * 7 = 147 columns: 18 chunks and a rest of 3
-    parts = [g.data for g in ag.grad(ag.Conv2d.apply(x, w, b, padding=1).sum(), [x, w, b])]
+    parts = [g.data for g in ag.grad(ag.Conv2d.apply(x, w, b, padding=1, dilation=dilation).sum(), [x, w, b])]
     for g, h in zip(whole, parts):
         np.testing.assert_allclose(g, h, rtol=1e-12)
 
 
-def test_which_convs_go_by_kernel_rows():
+def test_which_convs_go_by_rows():
     from autograd.ops import conv_arrays
-    rows = conv_arrays._rows_per_unfolding
-    limit = conv_arrays.FORWARD_BLOCK
-    assert rows(16, (5, 5), (1, 1), (1, 1), 8 * 128, limit) >= 8    # the small CNN's conv2, batch 128: at once
-    assert rows(16, (5, 5), (1, 1), (1, 1), 8 * 1000, limit) == 0   # batches of 1,000: whole columns
-    assert rows(16, (5, 5), (2, 1), (1, 1), 8 * 128, limit) == 0    # a vertical stride
-    assert rows(1, (5, 5), (1, 1), (1, 1), 24 * 128, limit) == 0    # conv1: GEMMs of 5 rows
+    assert conv_arrays.goes_by_rows((1, 1)) and conv_arrays.goes_by_rows((1, 2))
+    assert not conv_arrays.goes_by_rows((2, 1))  # a kernel row's columns are no longer one block
 
 
-@pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), ((1, 2), (1, 2), (2, 1)), (1, 1, (1, 2))])
-def test_kernel_row_products_equal_whole_columns(monkeypatch, stride, padding, dilation):
-    # 16 channels x kernel width 4 = 64 rows per kernel row: the forward and d/dW go row by row
+def test_unfolded_rows_hold_each_output_rows_columns_as_one_block():
     from autograd.ops import conv_arrays
-    x, w, b = leaf(2, 16, 7, 6), leaf(3, 16, 3, 4), leaf(3)
+    from autograd.ops.windows import im2col
+    x = RNG.standard_normal((2, 3, 7, 6))
+    kernel, stride, dilation, out_size = (3, 2), (2, 1), (1, 2), (3, 4)
+    image = conv_arrays.batch_last(x)
+    unfolded = conv_arrays.unfolded_rows(image, 0, 7, kernel, stride, dilation, out_size[1], ones=True)
+    cols = im2col(x, kernel, stride, (0, 0), dilation, out_size).reshape(2, 3, 3, 2, 3, 4)  # (N, C, i, j, y, x)
+    for y in range(out_size[0]):
+        block = conv_arrays._row_columns(unfolded, y, kernel[0], stride[0]).reshape(3, 3 * 2 + 1, 4, 2)
+        np.testing.assert_array_equal(block[:, :6].reshape(3, 3, 2, 4, 2), cols[:, :, :, :, y].transpose(2, 1, 3, 4, 0))
+        np.testing.assert_array_equal(block[:, 6], 1)
+
+
+@pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), ((2, 1), (1, 2), (1, 2)), (1, 1, (1, 2))])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("limits", ["whole", "split"])  # one block of rows, or a row a block and small products in pieces
+def test_conv2d_by_rows_equals_whole_columns(monkeypatch, stride, padding, dilation, bias, limits):
+    from autograd.ops import conv_arrays
+    x, w, b = leaf(2, 3, 7, 6), leaf(4, 3, 3, 2), leaf(4) if bias else None
+    inputs = [x, w] + ([b] if bias else [])
 
     def run():
-        out = ag.Conv2d.apply(x, w, b, stride=stride, padding=padding, dilation=dilation)
-        return [out.data] + [g.data for g in ag.grad((out * out).sum(), [x, w, b])]
-    conv = ag.Conv2d(stride=stride, dilation=dilation)
-    assert conv_arrays._rows_per_unfolding(16, (3, 4), conv.stride, conv.dilation, 6 * 2, conv_arrays.BLOCK)
+        out = ag.Conv2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation)
+        return [out.data] + [g.data for g in ag.grad((out * out).sum(), inputs)]
+    if limits == "split":
+        for name in ("FORWARD_BLOCK", "BLOCK"):
+            monkeypatch.setattr(conv_arrays, name, 1)
+        monkeypatch.setattr(conv_arrays, "CHUNK", 5)  # 2 images x 6 or 9 columns: pieces and a rest
+    assert conv_arrays.goes_by_rows(ag.Conv2d(dilation=dilation).dilation)
     by_rows = run()
-    monkeypatch.setattr(conv_arrays, "_rows_per_unfolding", lambda *args: 0)
-    for got, expected in zip(by_rows, run()):
+    monkeypatch.setattr(conv_arrays, "SMALL_RESULT", 0)  # every product row by row
+    for got, expected in zip(run(), by_rows):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    monkeypatch.setattr(conv_arrays, "goes_by_rows", lambda dilation: False)
+    for got, expected in zip(run(), by_rows):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("channels", [2, 16])  # whole columns; kernel rows (16 x 4 = 64 rows)
-def test_bias_gradient_with_and_without_the_weight_gradient(channels):
-    x, b = leaf(2, channels, 6, 5), leaf(3)
-    w = Tensor(RNG.standard_normal((3, channels, 3, 4)))
-    frozen = ag.grad((ag.Conv2d.apply(x, w, b, padding=1) ** 2).sum(), [x, b])
+@pytest.mark.parametrize("dilation", [1, (2, 1)])  # by rows; whole columns
+def test_bias_gradient_with_and_without_the_weight_gradient(dilation):
+    x, b = leaf(2, 2, 6, 5), leaf(3)
+    w = Tensor(RNG.standard_normal((3, 2, 3, 4)))
+    frozen = ag.grad((ag.Conv2d.apply(x, w, b, padding=1, dilation=dilation) ** 2).sum(), [x, b])
     w.requires_grad = True
-    both = ag.grad((ag.Conv2d.apply(x, w, b, padding=1) ** 2).sum(), [x, b])
+    both = ag.grad((ag.Conv2d.apply(x, w, b, padding=1, dilation=dilation) ** 2).sum(), [x, b])
     for g, h in zip(frozen, both):
         np.testing.assert_allclose(g.data, h.data, rtol=1e-12)
-    out = ag.Conv2d.apply(Tensor(x.data), Tensor(w.data), Tensor(b.data), padding=1).data
+    out = ag.Conv2d.apply(Tensor(x.data), Tensor(w.data), Tensor(b.data), padding=1, dilation=dilation).data
     np.testing.assert_allclose(both[1].data, (2 * out).sum(axis=(0, 2, 3)), rtol=1e-12)
 
 
-def test_conv2d_forward_in_blocks_of_output_rows(monkeypatch):
+@pytest.mark.parametrize("dilation", [(1, 2), (2, 1)])  # by rows; whole columns
+def test_conv2d_forward_in_blocks_of_output_rows(monkeypatch, dilation):
     from autograd.ops import conv_arrays
     x, w, b = leaf(3, 2, 9, 7), leaf(4, 2, 3, 2), leaf(4)
-    whole = ag.Conv2d.apply(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)).data
+    whole = ag.Conv2d.apply(x, w, b, stride=(2, 1), padding=1, dilation=dilation).data
     monkeypatch.setattr(conv_arrays, "FORWARD_BLOCK", 2 * (2 * 3 * 2 * 7 * 3))  # two output rows of 7 per block
-    np.testing.assert_allclose(ag.Conv2d.apply(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)).data, whole,
+    np.testing.assert_allclose(ag.Conv2d.apply(x, w, b, stride=(2, 1), padding=1, dilation=dilation).data, whole,
                                rtol=1e-12)
 
 

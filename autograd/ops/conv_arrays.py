@@ -8,22 +8,24 @@ second conv took 3x and 3.2x longer. The output is therefore an (N, O, OH, OW) v
 (O, OH, OW, N) array; elementwise ops and the pools keep that layout, so the next conv
 copies nothing to get it.
 
-With a vertical stride of 1 and C*kw of 64 or more (the small CNN's conv2), the forward
-and d/dW skip the full columns: the image is unfolded along the width only, and the
-columns of each kernel row are a slice of that, one GEMM each (``_kernel_row_products``).
+With a vertical dilation of 1 (``goes_by_rows``), the forward and d/dW skip the full
+columns: the image is unfolded along the width only, image rows outermost
+(``unfolded_rows``), and the columns of one output row are then one contiguous block of
+that, one GEMM each. kw copies of the image instead of kh*kw.
 
-The forward keeps no columns: the backward rebuilds them block by block (output rows as
-needed, and within those a few kernel rows of all input channels, or of one channel at a
-time), so a block of columns, then its gradient, is the only large temporary of a
-training step. It lives in a per-thread scratch buffer (``scratch``) reused from call to
-call: a fresh 8 MB array each time is 2,000 page faults once glibc has handed the memory
-back to the system, which it does at the end of every training step.
+The forward keeps no columns: the backward rebuilds them (for d/dx, block by block:
+output rows as needed, and within those a few kernel rows of all input channels, or of
+one channel at a time), so a block of columns, then its gradient, is the only large
+temporary of a training step. It lives in a per-thread scratch buffer (``scratch``)
+reused from call to call: a fresh 8 MB array each time is 2,000 page faults once glibc
+has handed the memory back to the system, which it does at the end of every training step.
 """
 from __future__ import annotations
 
 import threading
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from .windows import offsets
 
@@ -127,27 +129,31 @@ def add_columns(image: np.ndarray, cols: np.ndarray, block: tuple, kernel, strid
 
 
 def conv2d(x, weight, bias, stride, padding, dilation, out_size) -> np.ndarray:
-    """The output (N, O, OH, OW), a view of an (O, OH, OW, N) array: one GEMM per block of
-    output rows, the whole batch inside each. A block has at most FORWARD_BLOCK numbers of
-    columns, so they are still in cache for their GEMM (the small CNN's conv2: 5.6 -> 4.2 ms),
-    and a prediction over 10,000 images does not build 576 MB of columns at once."""
+    """The output (N, O, OH, OW), a view of an (O, OH, OW, N) array, the whole batch inside
+    each GEMM: one per output row over ``unfolded_rows`` where the vertical dilation is 1,
+    else one per block of output rows over whole columns. Either way the columns built at
+    once hold at most FORWARD_BLOCK numbers, so they are still in cache for their GEMM (the
+    small CNN's conv2: 5.6 -> 4.2 ms), and a prediction over 10,000 images does not build
+    576 MB of columns at once."""
     o, c, kh, kw = weight.shape
     (oh, ow), n = out_size, x.shape[0]
     image = batch_last(x, padding)
-    out = np.empty((o, oh * ow * n), dtype=np.result_type(x, weight))
-    step = _rows_per_unfolding(c, (kh, kw), stride, dilation, ow * n, FORWARD_BLOCK)
-    by_rows = step > 0
-    step = step or max(1, FORWARD_BLOCK // max(1, c * kh * kw * ow * n))
-    weights = None if by_rows else _with_bias(weight.reshape(o, -1), bias)  # by rows: per kernel row
+    out = np.empty((o, oh, ow * n), dtype=np.result_type(x, weight))
+    if goes_by_rows(dilation):
+        weights = _row_weights(weight, bias)
+        for r0, r1, unfolded in _row_blocks_unfolded(image, (kh, kw), stride, dilation, out_size, bias is not None,
+                                                     FORWARD_BLOCK):
+            for r in range(r1 - r0):  # BLAS writes in place
+                np.matmul(weights, _row_columns(unfolded, r, kh, stride[0]), out=out[:, r0 + r])
+        return out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
+    out = out.reshape(o, -1)
+    step = max(1, FORWARD_BLOCK // max(1, c * kh * kw * ow * n))
+    weights = _with_bias(weight.reshape(o, -1), bias)
     for r0 in range(0, oh, step):
         r1 = min(oh, r0 + step)
-        block = out[:, r0 * ow * n:r1 * ow * n]
-        if by_rows:
-            _kernel_row_products(image[:, r0:], weight, bias, block, stride, dilation, (r1 - r0, ow))
-            continue
         cols = columns(image[:, r0 * stride[0]:], (0, c, 0, kh), (kh, kw), stride, dilation, (r1 - r0, ow),
                        ones=bias is not None)
-        np.matmul(weights, cols, out=block)  # BLAS writes in place
+        np.matmul(weights, cols, out=out[:, r0 * ow * n:r1 * ow * n])
     return out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
 
 
@@ -159,51 +165,66 @@ def _with_bias(weights: np.ndarray, bias) -> np.ndarray:
     return np.concatenate([weights, bias.reshape(-1, 1).astype(weights.dtype, copy=False)], axis=1)
 
 
-def width_unfolded(image, kernel, stride, dilation, out_size, ones: bool = False) -> np.ndarray:
-    """The windows of a batch-last ``image`` unfolded along the width only: (C*kw, H*OW*N) for
-    the H image rows that out_size's rows reach, in the "columns" scratch buffer; the
-    columns of kernel row i are its slice [:, i*dh*OW*N:][:, :OH*OW*N]. With ``ones``, a last
-    row of ones (see ``columns``)."""
-    (kh, kw), (oh, ow), n = kernel, out_size, image.shape[3]
-    c, height = image.shape[0], (oh - 1) + (kh - 1) * dilation[0] + 1
-    unfolded = scratch("columns", (c * kw + ones, height * ow * n), image.dtype)
-    parts = unfolded[:c * kw].reshape(c, kw, height, ow, n)
+def goes_by_rows(dilation: tuple) -> bool:
+    """True when the forward and d/dW take ``unfolded_rows`` rather than whole columns: with a
+    vertical dilation of 1, the columns of one output row are one contiguous block of it."""
+    return dilation[0] == 1
+
+
+def unfolded_rows(image, top: int, count: int, kernel, stride, dilation, ow: int, ones: bool = False) -> np.ndarray:
+    """Rows top:top+count of a batch-last padded ``image`` unfolded along the width only,
+    image rows outermost: (count, C*kw + ones, OW*N) in the "columns" scratch buffer (valid
+    until the next call). With ``ones``, each image row ends in a row of ones.
+
+    With a vertical dilation of 1, the columns of output row y (rows y*sh .. y*sh + kh - 1,
+    counted from ``top``) are then one contiguous (kh*(C*kw + ones), OW*N) block: in the
+    order (kernel row, channel, kernel column), with the ones of each kernel row, so the
+    weight matrix of ``_row_weights`` with the bias in kernel row 0 adds it in the GEMM. kw
+    copies of the image instead of kh*kw, and each output row's block fits in cache for
+    its GEMM."""
+    (kh, kw), n, c = kernel, image.shape[3], image.shape[0]
+    unfolded = scratch("columns", (count, c * kw + ones, ow * n), image.dtype)
+    parts = unfolded[:, :c * kw].reshape(count, c, kw, ow, n)
     for j in range(kw):
         start = j * dilation[1]
-        parts[:, j] = image[:, :height, start:start + stride[1] * (ow - 1) + 1:stride[1]]
+        parts[:, :, j] = image[:, top:top + count, start:start + stride[1] * (ow - 1) + 1:stride[1]].transpose(1, 0, 2, 3)
     if ones:
-        unfolded[c * kw] = 1
+        unfolded[:, c * kw] = 1
     return unfolded
 
 
-def _rows_per_unfolding(channels: int, kernel: tuple, stride: tuple, dilation: tuple, run: int, limit: int) -> int:
-    """Output rows per width-only unfolding of at most ``limit`` numbers (``run`` = OW*N), or
-    0 where a conv takes whole columns instead: a vertical stride over 1, GEMMs of under 64
-    rows, or unfoldings so short that each would copy an image row more than twice (a
-    prediction over batches of 1,000 ran 8% slower with them)."""
-    if stride[0] != 1 or channels * kernel[1] < 64:
-        return 0
-    rows = limit // (channels * kernel[1] * run) - (kernel[0] - 1) * dilation[0]
-    return rows if rows >= kernel[0] else 0
-
-
-def _kernel_row_products(image, weight, bias, out, stride, dilation, out_size) -> None:
-    """``out`` = W @ columns without the whole columns: with a vertical stride of 1, the
-    columns of kernel row i are rows i*dh.. of one unfolding along the width only, (C*kw,
-    H*OW*N), so each kernel row is a GEMM on a slice of it, summed (the bias in the first).
-    kh times fewer numbers copied; the small CNN's conv2 (C*kw = 80) forward alone took 1.97
-    against 2.31 ms, a training step 0.4 to 1.1 ms less."""
+def _row_weights(weight: np.ndarray, bias) -> np.ndarray:
+    """(O, kh*(C*kw + ones)): the weight in ``unfolded_rows``' order, the bias against kernel
+    row 0's row of ones and zeros against the others."""
     o, c, kh, kw = weight.shape
-    (oh, ow), n = out_size, image.shape[3]
-    unfolded = width_unfolded(image, (kh, kw), stride, dilation, out_size, ones=bias is not None)
-    width = oh * ow * n
-    for i in range(kh):
-        top = i * dilation[0] * ow * n
-        if i == 0:
-            w = _with_bias(weight[:, :, 0].reshape(o, c * kw), bias)
-            np.matmul(w, unfolded[:w.shape[1], top:top + width], out=out)
-        else:
-            out += np.matmul(weight[:, :, i].reshape(o, c * kw), unfolded[:c * kw, top:top + width])
+    rows = weight.transpose(0, 2, 1, 3).reshape(o, kh, c * kw)
+    if bias is None:
+        return rows.reshape(o, -1)
+    ones = np.zeros((o, kh, 1), dtype=rows.dtype)
+    ones[:, 0, 0] = bias
+    return np.concatenate([rows, ones], axis=2).reshape(o, -1)
+
+
+def _row_blocks(out_rows: int, kernel: tuple, stride: tuple, row_size: int, limit: int):
+    """(r0, r1): output rows whose image rows (``row_size`` numbers each unfolded) hold at
+    most ``limit`` numbers, at least one output row a block."""
+    kh, sh = kernel[0], stride[0]
+    step = max(1, (limit // max(1, row_size) - kh) // sh + 1)
+    for r0 in range(0, out_rows, step):
+        yield r0, min(out_rows, r0 + step)
+
+
+def _row_blocks_unfolded(image, kernel, stride, dilation, out_size, ones: bool, limit: int):
+    """(r0, r1, unfolded): ``unfolded_rows`` for output rows r0:r1, of at most ``limit`` numbers."""
+    (kh, kw), (oh, ow), c = kernel, out_size, image.shape[0]
+    for r0, r1 in _row_blocks(oh, kernel, stride, (c * kw + ones) * ow * image.shape[3], limit):
+        yield r0, r1, unfolded_rows(image, r0 * stride[0], (r1 - r0 - 1) * stride[0] + kh, kernel, stride, dilation,
+                                    ow, ones)
+
+
+def _row_columns(unfolded: np.ndarray, r: int, kernel_rows: int, stride: int) -> np.ndarray:
+    """The (kh*(C*kw + ones), OW*N) columns of output row r of a block of ``unfolded_rows``."""
+    return unfolded[r * stride:r * stride + kernel_rows].reshape(-1, unfolded.shape[2])
 
 
 def long_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -225,54 +246,117 @@ def long_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation) -> tuple:
-    """(d/dx, d/dW, d/db), each None unless ``needs`` says so: per block of columns,
-    d/dW[block] += (columns[block] @ grad[block]^T)^T, and fold(W[block]^T @ grad[block])
-    added into d/dx. The blocks go through the output a few rows at a time when the
-    columns of all of it would hold more than BLOCK numbers. Where the forward goes by
-    kernel rows, d/dW does too, over the same width-only unfolding."""
+    """(d/dx, d/dW, d/db), each None unless ``needs`` says so. d/dW (and d/db, from the
+    columns' ones) is the sum over output rows of columns @ grad^T, the columns built as
+    the forward builds them. d/dx: per block of columns, fold(W[block]^T @ grad[block])
+    added into it; the blocks go through the output a few rows at a time when the columns
+    of all of it would hold more than BLOCK numbers."""
     need_x, need_w, need_b = needs
     o, c, kh, kw = weight.shape
     n, _, h, w = x.shape
     (ph, pw), (oh, ow) = padding, grad.shape[2:]
     rows = grad.transpose(1, 2, 3, 0).reshape(o, -1)  # (O, OH*OW*N), no copy in Conv2d's layout
-    image = batch_last(x, padding) if need_w else None
-    grad_image = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=grad.dtype) if need_x else None
+    grad_w = grad_b = None
+    if need_w and goes_by_rows(dilation):
+        grad_w, grad_b = _weight_gradient_by_rows(batch_last(x, padding), rows.reshape(o, oh, -1), weight.shape,
+                                                  need_b, stride, dilation)
+    elif need_w:
+        grad_w, grad_b = _weight_gradient_by_columns(batch_last(x, padding), rows, weight.shape, need_b, stride,
+                                                     dilation, (oh, ow))
+    elif need_b:  # a matrix-vector product: 2.5x faster than rows.sum(axis=1) on conv1's
+        grad_b = np.matmul(rows, np.ones(rows.shape[1], rows.dtype))
+    grad_x = _input_gradient(rows, weight, (n, c, h, w), stride, padding, dilation, (oh, ow)) if need_x else None
+    return grad_x, grad_w, grad_b
+
+
+def _weight_gradient_by_rows(image, grad_rows, shape, need_b: bool, stride, dilation) -> tuple:
+    """(d/dW, d/db) as the sum over output rows y of columns_y @ grad[:, y]^T, ``grad_rows``
+    (O, OH, OW*N); d/db is the product's row for kernel row 0's ones. Against whole columns
+    and one long product, the small CNN's conv2 d/dW 2.1 -> 1.3 ms."""
+    o, c, kh, kw = shape
+    oh, width = grad_rows.shape[1:]
+    total = None
+    for r0, r1, unfolded in _row_blocks_unfolded(image, (kh, kw), stride, dilation, (oh, width // image.shape[3]),
+                                                 need_b, BLOCK):
+        if unfolded.shape[1] * kh * o <= SMALL_RESULT:
+            products = [_small_row_products(unfolded, grad_rows[:, r0:r1], kh, stride[0])]
+        else:
+            products = (np.matmul(_row_columns(unfolded, r, kh, stride[0]), grad_rows[:, r0 + r].T)
+                        for r in range(r1 - r0))
+        for product in products:
+            if total is None:
+                total = product
+            else:
+                total += product
+    total = total.reshape(kh, c * kw + need_b, o)
+    grad_w = np.ascontiguousarray(total[:, :c * kw].reshape(kh, c, kw, o).transpose(3, 1, 0, 2))
+    return grad_w, (total[0, c * kw].copy() if need_b else None)
+
+
+def _small_row_products(unfolded, grad_rows, kernel_rows: int, stride: int) -> np.ndarray:
+    """The sum over the block's output rows of columns_r @ grad[:, r]^T when that (M, O)
+    result is small: one batched matmul over rows and CHUNK-long pieces of them, each GEMM in
+    cache (OpenBLAS runs one small product on one core; the small CNN's conv1, 30 x 3,072 x
+    16 per row: 1.2 -> 0.9 ms)."""
+    count, rows, width = unfolded.shape
+    o, out_rows = grad_rows.shape[:2]
+    m, item = kernel_rows * rows, unfolded.itemsize
+    pieces, whole = width // CHUNK, width // CHUNK * CHUNK
+    total = 0
+    if pieces:
+        cols = as_strided(unfolded, (out_rows, pieces, m, CHUNK),
+                          (stride * unfolded.strides[0], CHUNK * item, unfolded.strides[1], item), writeable=False)
+        grads = grad_rows[:, :, :whole].reshape(o, out_rows, pieces, CHUNK).transpose(1, 2, 3, 0)
+        total = np.matmul(cols, grads).sum(axis=(0, 1))
+    if whole < width:
+        rest = as_strided(unfolded[:, :, whole:], (out_rows, m, width - whole),
+                          (stride * unfolded.strides[0], unfolded.strides[1], item), writeable=False)
+        total = total + np.matmul(rest, grad_rows[:, :, whole:].transpose(1, 2, 0)).sum(axis=0)
+    return total
+
+
+def _weight_gradient_by_columns(image, rows, shape, need_b: bool, stride, dilation, out_size) -> tuple:
+    """(d/dW, d/db) per block of whole columns (a vertical dilation over 1): d/dW[block] +=
+    (columns[block] @ grad[block]^T)^T, d/db from the first block's row of ones."""
+    o, c, kh, kw = shape
+    (oh, ow), n = out_size, image.shape[3]
     # d/dW transposed, (C, kh, kw, O): columns @ grad^T fills whole rows of it per block, and
     # is faster than grad @ columns^T (0.35 against 0.49 ms per block of the small CNN's conv2)
-    grad_wt = np.zeros((c, kh, kw, o), dtype=grad.dtype) if need_w else None
-    # d/db as the product of grad with the columns' row of ones, beside d/dW: no pass of its own
-    grad_b = np.zeros(o, dtype=grad.dtype) if need_b and need_w else None
-    # Output rows at a time: as many as keep a block of MIN_ROWS columns rows within BLOCK
+    grad_wt = np.zeros((c, kh, kw, o), dtype=rows.dtype)
+    grad_b = np.zeros(o, dtype=rows.dtype) if need_b else None
+    for r0, r1, part, block in _column_blocks(rows, (c, kh, kw), out_size, n):
+        c0, c1, i0, i1 = block
+        ones = need_b and c0 == 0 and i0 == 0
+        cols = columns(image[:, r0 * stride[0]:], block, (kh, kw), stride, dilation, (r1 - r0, ow), ones=ones)
+        products = long_product(cols, part)
+        grad_wt[c0:c1, i0:i1] += products[:(c1 - c0) * (i1 - i0) * kw].reshape(c1 - c0, i1 - i0, kw, o)
+        if ones:
+            grad_b += products[-1]
+    return np.ascontiguousarray(grad_wt.transpose(3, 0, 1, 2)), grad_b
+
+
+def _input_gradient(rows, weight, shape, stride, padding, dilation, out_size) -> np.ndarray:
+    """d/dx (N, C, H, W): per block of columns, W[block]^T @ grad[block] folded back (col2im)."""
+    o, c, kh, kw = weight.shape
+    n, _, h, w = shape
+    (ph, pw), (oh, ow) = padding, out_size
+    grad_image = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=rows.dtype)
+    for r0, r1, part, block in _column_blocks(rows, (c, kh, kw), out_size, n):
+        c0, c1, i0, i1 = block
+        weights = weight[:, c0:c1, i0:i1].reshape(o, -1)
+        spread = np.matmul(weights.T, part, out=scratch("columns", (weights.shape[1], part.shape[1]), rows.dtype))
+        add_columns(grad_image[:, r0 * stride[0]:], spread, block, (kh, kw), stride, dilation, (r1 - r0, ow))
+    return grad_image[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
+
+
+def _column_blocks(rows, kernel: tuple, out_size: tuple, n: int):
+    """(r0, r1, grad rows, block): output rows r0:r1 at a time, as many as keep a block of
+    MIN_ROWS columns rows within BLOCK, and the ``blocks`` of their columns."""
+    c, kh, kw = kernel
+    oh, ow = out_size
     step = max(1, BLOCK // max(1, min(c * kh * kw, MIN_ROWS) * ow * n))
-    by_rows = _rows_per_unfolding(c, (kh, kw), stride, dilation, ow * n, BLOCK) >= step
     for r0 in range(0, oh, step):
         r1 = min(oh, r0 + step)
-        part, size, top = rows[:, r0 * ow * n:r1 * ow * n], (r1 - r0, ow), r0 * stride[0]
-        if need_w and by_rows:
-            unfolded = width_unfolded(image[:, top:], (kh, kw), stride, dilation, size, ones=need_b)
-            for i in range(kh):
-                start, ones = i * dilation[0] * ow * n, need_b and i == 0  # the row of ones once, with row 0
-                products = long_product(unfolded[:c * kw + ones, start:start + part.shape[1]], part)
-                grad_wt[:, i] += products[:c * kw].reshape(c, kw, o)
-                if ones:
-                    grad_b += products[-1]
+        part = rows[:, r0 * ow * n:r1 * ow * n]
         for block in blocks(c, (kh, kw), part.shape[1]):
-            c0, c1, i0, i1 = block
-            if need_w and not by_rows:
-                ones = need_b and c0 == 0 and i0 == 0
-                cols = columns(image[:, top:], block, (kh, kw), stride, dilation, size, ones=ones)
-                products = long_product(cols, part)
-                grad_wt[c0:c1, i0:i1] += products[:(c1 - c0) * (i1 - i0) * kw].reshape(c1 - c0, i1 - i0, kw, o)
-                if ones:
-                    grad_b += products[-1]
-            if need_x:
-                weights = weight[:, c0:c1, i0:i1].reshape(o, -1)
-                # into the columns' buffer: d/dW is done with them, and one buffer of scratch is kept, not two
-                spread = np.matmul(weights.T, part, out=scratch("columns", (weights.shape[1], part.shape[1]),
-                                                                   grad.dtype))
-                add_columns(grad_image[:, top:], spread, block, (kh, kw), stride, dilation, size)
-    grad_x = grad_image[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2) if need_x else None
-    grad_w = np.ascontiguousarray(grad_wt.transpose(3, 0, 1, 2)) if need_w else None
-    if need_b and not need_w:  # a matrix-vector product: 2.5x faster than rows.sum(axis=1) on conv1's
-        grad_b = np.matmul(rows, np.ones(rows.shape[1], rows.dtype))
-    return grad_x, grad_w, grad_b
+            yield r0, r1, part, block
