@@ -268,7 +268,8 @@ def test_unfolded_rows_hold_each_output_rows_columns_as_one_block():
 
 @pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), ((2, 1), (1, 2), (1, 2)), (1, 1, (1, 2))])
 @pytest.mark.parametrize("bias", [True, False])
-@pytest.mark.parametrize("limits", ["whole", "split"])  # one block of rows, or a row a block and small products in pieces
+# one block of rows; or one row a block, and the small products in pieces
+@pytest.mark.parametrize("limits", ["whole", "split"])
 def test_conv2d_by_rows_equals_whole_columns(monkeypatch, stride, padding, dilation, bias, limits):
     from autograd.ops import conv_arrays
     x, w, b = leaf(2, 3, 7, 6), leaf(4, 3, 3, 2), leaf(4) if bias else None

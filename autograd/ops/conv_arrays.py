@@ -187,7 +187,8 @@ def unfolded_rows(image, top: int, count: int, kernel, stride, dilation, ow: int
     parts = unfolded[:, :c * kw].reshape(count, c, kw, ow, n)
     for j in range(kw):
         start = j * dilation[1]
-        parts[:, :, j] = image[:, top:top + count, start:start + stride[1] * (ow - 1) + 1:stride[1]].transpose(1, 0, 2, 3)
+        window = image[:, top:top + count, start:start + stride[1] * (ow - 1) + 1:stride[1]]
+        parts[:, :, j] = window.transpose(1, 0, 2, 3)
     if ones:
         unfolded[:, c * kw] = 1
     return unfolded
