@@ -102,6 +102,8 @@ class MaxPool2d(_Pool2d):
     """The maximum of each window; padding is -inf (never the maximum). The gradient goes to
     one maximum per window, also with ties, as PyTorch's."""
 
+    commutes_with_relu = True  # max(relu(a), relu(b)) == relu(max(a, b)): a Sequential pools first
+
     def _pool(self, x) -> Tensor:
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 

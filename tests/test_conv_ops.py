@@ -261,7 +261,7 @@ def test_unfolded_rows_hold_each_output_rows_columns_as_one_block():
     unfolded = conv_arrays.unfolded_rows(image, 0, 7, kernel, stride, dilation, out_size[1], ones=True)
     cols = im2col(x, kernel, stride, (0, 0), dilation, out_size).reshape(2, 3, 3, 2, 3, 4)  # (N, C, i, j, y, x)
     for y in range(out_size[0]):
-        block = conv_arrays._row_columns(unfolded, y, kernel[0], stride[0]).reshape(3, 3 * 2 + 1, 4, 2)
+        block = conv_arrays._row_columns(unfolded, out_size[0], kernel[0], stride[0])[y].reshape(3, 3 * 2 + 1, 4, 2)
         np.testing.assert_array_equal(block[:, :6].reshape(3, 3, 2, 4, 2), cols[:, :, :, :, y].transpose(2, 1, 3, 4, 0))
         np.testing.assert_array_equal(block[:, 6], 1)
 
