@@ -388,8 +388,9 @@ def test_convolutions_in_two_threads_keep_their_scratch_apart():
     def once(case):
         x, w = case
         out_size = (x.shape[2] - w.shape[2] + 1, x.shape[3] - w.shape[3] + 1)
-        out = conv_arrays.conv2d(x, w, None, (1, 1), (0, 0), (1, 1), out_size)
-        return [out] + list(conv_arrays.conv2d_backward(out, x, w, (True, True, False), (1, 1), (0, 0), (1, 1))[:2])
+        out, unfolding = conv_arrays.conv2d(x, w, None, (1, 1), (0, 0), (1, 1), out_size)
+        return [out] + list(conv_arrays.conv2d_backward(out, x, w, (True, True, False), (1, 1), (0, 0), (1, 1),
+                                                        unfolding)[:2])
     expected = [once(case) for case in cases]
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda case: [once(case) for _ in range(20)], cases))
@@ -397,3 +398,30 @@ def test_convolutions_in_two_threads_keep_their_scratch_apart():
         for got in runs:
             for g, h in zip(got, want):
                 np.testing.assert_array_equal(g, h)
+
+
+def test_the_backward_reuses_the_forwards_unfolding_only_while_the_scratch_holds_it(monkeypatch):
+    from autograd.ops import conv_arrays
+    built = []
+    unfold = conv_arrays.unfolded_rows
+    monkeypatch.setattr(conv_arrays, "unfolded_rows", lambda *args, **kw: built.append(1) or unfold(*args, **kw))
+    x1, x2, w, b = leaf(2, 3, 7, 6), leaf(2, 3, 7, 6), leaf(4, 3, 3, 2), leaf(4)
+
+    def gradients(x, bias=b):
+        inputs = [x, w] + ([bias] if bias.requires_grad else [])
+        return [g.data for g in ag.grad((ag.Conv2d.apply(x, w, bias, padding=1) ** 2).sum(), inputs)]
+    expected = gradients(x1)
+    assert len(built) == 1                      # the forward's unfolding, reused by d/dW
+    first = (ag.Conv2d.apply(x1, w, b, padding=1) ** 2).sum()
+    second = (ag.Conv2d.apply(x2, w, b, padding=1) ** 2).sum()  # takes the scratch buffer again
+    built.clear()
+    for g, h in zip(ag.grad(first, [x1, w, b]), expected):
+        np.testing.assert_allclose(g.data, h, rtol=1e-12)
+    assert len(built) == 1                      # x1's unfolding built again
+    ag.grad(second, [x2, w, b])
+    frozen = Tensor(b.data)                     # a bias without a gradient: no row of ones in d/dW
+    built.clear()
+    plain = gradients(x1, frozen)
+    assert len(built) == 2
+    for g, h in zip(plain, expected):
+        np.testing.assert_allclose(g, h, rtol=1e-12)

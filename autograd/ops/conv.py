@@ -128,14 +128,16 @@ class Conv2d(Function):
                              f"(it must be ({weight.shape[0]},))")
         kernel = weight.shape[2:]
         out_size = output_size("Conv2d", x.shape[2:], kernel, self.stride, self.padding, self.dilation)
-        self.save(x, weight)
-        return conv_arrays.conv2d(x, weight, bias, self.stride, self.padding, self.dilation, out_size)
+        out, unfolding = conv_arrays.conv2d(x, weight, bias, self.stride, self.padding, self.dilation, out_size)
+        self.save(x, weight, unfolding)  # a receipt for the scratch the unfolding is in (see conv_arrays.receipt)
+        return out
 
     def backward(self, grad):
-        x, weight = self.saved
+        x, weight, unfolding = self.saved
         needs = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
         if not recorded(grad):
-            grads = conv_arrays.conv2d_backward(grad, x, weight, needs, self.stride, self.padding, self.dilation)
+            grads = conv_arrays.conv2d_backward(grad, x, weight, needs, self.stride, self.padding, self.dilation,
+                                                unfolding)
             return grads[:len(self.needs_input_grad)]
         # create_graph: the same formula with engine ops (Unfold, MatMul, Fold) on the Tensors
         n, o = grad.shape[:2]

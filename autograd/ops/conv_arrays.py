@@ -58,7 +58,29 @@ def scratch(role: str, shape: tuple, dtype) -> np.ndarray:
     buffer = buffers.get(key)
     if buffer is None or buffer.size < size:
         buffer = buffers[key] = np.empty(size, dtype=dtype)
+    uses = _SCRATCH.__dict__.setdefault("uses", {})
+    uses[key] = uses.get(key, 0) + 1
     return buffer[:size].reshape(shape)
+
+
+def receipt(role: str, array: np.ndarray):
+    """A token for ``array``, just taken from the ``role`` scratch buffer and filled, that
+    ``redeem`` turns back into it as long as no later ``scratch`` call (on this thread) has
+    taken that buffer again; None when ``array`` is no scratch buffer (too large to keep)."""
+    key = (role, array.dtype)
+    buffer = getattr(_SCRATCH, "buffers", {}).get(key)
+    if buffer is None or not np.may_share_memory(array, buffer):
+        return None
+    return threading.get_ident(), key, _SCRATCH.uses[key], array
+
+
+def redeem(token):
+    """The array of a ``receipt`` if its buffer still holds it, else None."""
+    if token is None:
+        return None
+    thread, key, count, array = token
+    held = thread == threading.get_ident() and getattr(_SCRATCH, "uses", {}).get(key) == count
+    return array if held else None
 
 
 def scratch_nbytes() -> int:
@@ -128,24 +150,28 @@ def add_columns(image: np.ndarray, cols: np.ndarray, block: tuple, kernel, strid
             image[c0:c1, rows, cs] += parts[:, i - i0, j]
 
 
-def conv2d(x, weight, bias, stride, padding, dilation, out_size) -> np.ndarray:
-    """The output (N, O, OH, OW), a view of an (O, OH, OW, N) array, the whole batch inside
-    each GEMM: one per output row over ``unfolded_rows`` where the vertical dilation is 1,
-    else one per block of output rows over whole columns. Either way the columns built at
-    once hold at most FORWARD_BLOCK numbers, so they are still in cache for their GEMM (the
-    small CNN's conv2: 5.6 -> 4.2 ms), and a prediction over 10,000 images does not build
-    576 MB of columns at once."""
+def conv2d(x, weight, bias, stride, padding, dilation, out_size) -> tuple:
+    """(output, unfolding): the output (N, O, OH, OW), a view of an (O, OH, OW, N) array, the
+    whole batch inside each GEMM: one per output row over ``unfolded_rows`` where the
+    vertical dilation is 1, else one per block of output rows over whole columns. Either
+    way the columns built at once hold at most FORWARD_BLOCK numbers, so they are still in
+    cache for their GEMM (the small CNN's conv2: 5.6 -> 4.2 ms), and a prediction over
+    10,000 images does not build 576 MB of columns at once.
+
+    ``unfolding``: a ``receipt`` for the row unfolding when one block held all of it, for
+    ``conv2d_backward``, else None."""
     o, c, kh, kw = weight.shape
     (oh, ow), n = out_size, x.shape[0]
     image = batch_last(x, padding)
     out = np.empty((o, oh, ow * n), dtype=np.result_type(x, weight))
     if goes_by_rows(dilation):
-        weights = _row_weights(weight, bias)
+        weights, token = _row_weights(weight, bias), None
         for r0, r1, unfolded in _row_blocks_unfolded(image, (kh, kw), stride, dilation, out_size, bias is not None,
                                                      FORWARD_BLOCK):
             # one batched matmul (a loop over rows took 0.05 ms longer per conv); BLAS writes in place
             np.matmul(weights, _row_columns(unfolded, r1 - r0, kh, stride[0]), out=out[:, r0:r1].transpose(1, 0, 2))
-        return out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
+            token = receipt("columns", unfolded) if (r0, r1) == (0, oh) else None
+        return out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2), token
     out = out.reshape(o, -1)
     step = max(1, FORWARD_BLOCK // max(1, c * kh * kw * ow * n))
     weights = _with_bias(weight.reshape(o, -1), bias)
@@ -154,7 +180,7 @@ def conv2d(x, weight, bias, stride, padding, dilation, out_size) -> np.ndarray:
         cols = columns(image[:, r0 * stride[0]:], (0, c, 0, kh), (kh, kw), stride, dilation, (r1 - r0, ow),
                        ones=bias is not None)
         np.matmul(weights, cols, out=out[:, r0 * ow * n:r1 * ow * n])
-    return out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
+    return out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2), None
 
 
 def _with_bias(weights: np.ndarray, bias) -> np.ndarray:
@@ -215,12 +241,18 @@ def _row_blocks(out_rows: int, kernel: tuple, stride: tuple, row_size: int, limi
         yield r0, min(out_rows, r0 + step)
 
 
-def _row_blocks_unfolded(image, kernel, stride, dilation, out_size, ones: bool, limit: int):
-    """(r0, r1, unfolded): ``unfolded_rows`` for output rows r0:r1, of at most ``limit`` numbers."""
+def _row_blocks_unfolded(image, kernel, stride, dilation, out_size, ones: bool, limit: int, unfolding=None):
+    """(r0, r1, unfolded): ``unfolded_rows`` for output rows r0:r1, of at most ``limit``
+    numbers; for all rows at once, the forward's ``unfolding`` while its buffer still holds
+    it (the small CNN's conv2: 0.25 ms, its unfolding's 4 MB written again)."""
     (kh, kw), (oh, ow), c = kernel, out_size, image.shape[0]
     for r0, r1 in _row_blocks(oh, kernel, stride, (c * kw + ones) * ow * image.shape[3], limit):
-        yield r0, r1, unfolded_rows(image, r0 * stride[0], (r1 - r0 - 1) * stride[0] + kh, kernel, stride, dilation,
-                                    ow, ones)
+        count = (r1 - r0 - 1) * stride[0] + kh
+        held = redeem(unfolding) if (r0, r1) == (0, oh) else None
+        if held is not None and held.shape == (count, c * kw + ones, ow * image.shape[3]):
+            yield r0, r1, held
+        else:
+            yield r0, r1, unfolded_rows(image, r0 * stride[0], count, kernel, stride, dilation, ow, ones)
 
 
 def _row_columns(unfolded: np.ndarray, out_rows: int, kernel_rows: int, stride: int) -> np.ndarray:
@@ -249,12 +281,13 @@ def long_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation) -> tuple:
+def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation, unfolding=None) -> tuple:
     """(d/dx, d/dW, d/db), each None unless ``needs`` says so. d/dW (and d/db, from the
     columns' ones) is the sum over output rows of columns @ grad^T, the columns built as
     the forward builds them. d/dx: per block of columns, fold(W[block]^T @ grad[block])
     added into it; the blocks go through the output a few rows at a time when the columns
-    of all of it would hold more than BLOCK numbers."""
+    of all of it would hold more than BLOCK numbers. ``unfolding``: the forward's (see
+    ``conv2d``)."""
     need_x, need_w, need_b = needs
     o, c, kh, kw = weight.shape
     n, _, h, w = x.shape
@@ -263,7 +296,7 @@ def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation) ->
     grad_w = grad_b = None
     if need_w and goes_by_rows(dilation):
         grad_w, grad_b = _weight_gradient_by_rows(batch_last(x, padding), rows.reshape(o, oh, -1), weight.shape,
-                                                  need_b, stride, dilation)
+                                                  need_b, stride, dilation, unfolding)
     elif need_w:
         grad_w, grad_b = _weight_gradient_by_columns(batch_last(x, padding), rows, weight.shape, need_b, stride,
                                                      dilation, (oh, ow))
@@ -273,7 +306,7 @@ def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation) ->
     return grad_x, grad_w, grad_b
 
 
-def _weight_gradient_by_rows(image, grad_rows, shape, need_b: bool, stride, dilation) -> tuple:
+def _weight_gradient_by_rows(image, grad_rows, shape, need_b: bool, stride, dilation, unfolding=None) -> tuple:
     """(d/dW, d/db) as the sum over output rows y of columns_y @ grad[:, y]^T, ``grad_rows``
     (O, OH, OW*N); d/db is the product's row for kernel row 0's ones. Against whole columns
     and one long product, the small CNN's conv2 d/dW 2.1 -> 1.3 ms."""
@@ -281,7 +314,7 @@ def _weight_gradient_by_rows(image, grad_rows, shape, need_b: bool, stride, dila
     oh, width = grad_rows.shape[1:]
     total = None
     for r0, r1, unfolded in _row_blocks_unfolded(image, (kh, kw), stride, dilation, (oh, width // image.shape[3]),
-                                                 need_b, BLOCK):
+                                                 need_b, BLOCK, unfolding):
         cols = _row_columns(unfolded, r1 - r0, kh, stride[0])
         if cols.shape[1] * o <= SMALL_RESULT:
             products = [_small_row_products(cols, grad_rows[:, r0:r1])]
