@@ -425,3 +425,25 @@ def test_the_backward_reuses_the_forwards_unfolding_only_while_the_scratch_holds
     assert len(built) == 2
     for g, h in zip(plain, expected):
         np.testing.assert_allclose(g, h, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, size", [(dict(kernel_size=2), (6, 8)), (dict(kernel_size=2, padding=1), (6, 6)),
+                                          (dict(kernel_size=(2, 3), stride=(2, 3)), (4, 6))])
+@pytest.mark.parametrize("cache_block", [None, 1])  # all channels at once; one at a time
+def test_tiled_max_pool_backward_equals_the_general_rule(monkeypatch, kwargs, size, cache_block):
+    from autograd.ops import pool, windows
+    if cache_block:
+        monkeypatch.setattr(windows, "CACHE_BLOCK", cache_block)
+    conv = ag.Conv2d.apply(Tensor(np.round(RNG.standard_normal((3, 2) + size), 0)), Tensor(np.ones((3, 2, 1, 1))))
+    assert windows.batch_last_layout(conv.data)  # as in a network; rounded: windows that tie
+    results, weights = [], None
+    for tiled in (True, False):
+        if not tiled:
+            monkeypatch.setattr(pool, "_tiles", lambda *args: False)
+        x = Tensor(conv.data, requires_grad=True)
+        out = ag.MaxPool2d.apply(x, **kwargs)
+        weights = Tensor(RNG.uniform(1, 2, out.shape)) if weights is None else weights
+        (out * weights).sum().backward()
+        results.append(x.grad.data)
+    np.testing.assert_array_equal(*results)
+    assert (results[0] != 0).sum() == out.size  # one maximum per window

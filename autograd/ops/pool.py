@@ -83,6 +83,8 @@ class MaxPool2d(_Pool2d):
         layout = batch_last_layout(x)
         image = padded(x, self.padding, -np.inf)
         grad = in_layout(grad, layout)  # one layout for the loops below (mixed ones run 10x slower)
+        if layout and _tiles(self, image.shape[2:], out.shape[2:]):
+            return self._tiled_backward(image, out, grad, x.shape)
         hit, taken = new_image(out.shape, bool, layout), new_image(out.shape, bool, layout)
         slices = self._offsets(out.shape[2:])
 
@@ -94,6 +96,24 @@ class MaxPool2d(_Pool2d):
             else:
                 slot += grad[:, cs] * hit[:, cs]
         return _spread(self, grad, x.shape, layout, part)
+
+    def _tiled_backward(self, image, out, grad, shape) -> np.ndarray:
+        """The rule where the windows tile the padded batch-last image exactly (a 2x2 pool of
+        stride 2): the image viewed as (C, OH, kh, OW, kw, N), every offset compared with its
+        window's maximum in one broadcast call, the first of tied maxima kept, and the
+        gradient spread by one broadcast product, all contiguous. The small CNN's first pool:
+        1.37 -> 1.0 ms, against a compare and a product per offset on strided slices."""
+        (kh, kw), (n, c, oh, ow) = self.kernel_size, out.shape
+        (ph, pw), (h, w) = self.padding, shape[2:]
+        windows = image.transpose(1, 2, 3, 0).reshape(c, oh, kh, ow, kw, n)
+        maxima, grads = (a.transpose(1, 2, 3, 0).reshape(c, oh, 1, ow, 1, n) for a in (out, grad))
+        result = np.empty(windows.shape, grad.dtype)
+        for cs in channel_blocks(image.shape):
+            hit = np.equal(windows[cs], maxima[cs])
+            _keep_first([hit[:, :, i, :, j] for i in range(kh) for j in range(kw)])
+            np.multiply(grads[cs], hit, out=result[cs])
+        full = result.reshape(c, oh * kh, ow * kw, n).transpose(3, 0, 1, 2)
+        return full[:, :, ph:ph + h, pw:pw + w]
 
     def _winners(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         """The kernel offset of each window's first maximum (for the recorded rule)."""
@@ -174,6 +194,25 @@ def _first_maxima(k: int, count: int, candidate, out, hit, taken) -> None:
         np.logical_or(taken, hit, out=taken)
 
 
+def _keep_first(hits: list) -> None:
+    """``hits``, each offset's "equals the window's maximum", in row-major order, left true only
+    at each window's first maximum; the last offset takes every window no other has (see
+    ``_first_maxima``)."""
+    if len(hits) == 1:
+        hits[0][...] = True
+        return
+    taken = hits[0].copy()
+    for hit in hits[1:-1]:
+        np.greater(hit, taken, out=hit)
+        np.logical_or(taken, hit, out=taken)
+    np.logical_not(taken, out=hits[-1])
+
+
+def _tiles(pool: _Pool2d, size: tuple, out_size: tuple) -> bool:
+    """True when the windows cover the padded image of ``size`` exactly, each pixel once."""
+    return pool.stride == pool.kernel_size and all(o * k == s for o, k, s in zip(out_size, pool.kernel_size, size))
+
+
 def _spread(pool: _Pool2d, grad: np.ndarray, shape: tuple, layout: bool, part) -> np.ndarray:
     """The input's gradient, from ``part(k, cs, slot, tiles)``, which puts kernel offset k's share
     of ``grad[:, cs]`` into ``slot``, the slice of the gradient that offset k covers in channels cs.
@@ -186,8 +225,7 @@ def _spread(pool: _Pool2d, grad: np.ndarray, shape: tuple, layout: bool, part) -
     (ph, pw), out_size = pool.padding, grad.shape[2:]
     n, c, h, w = shape
     size = (h + 2 * ph, w + 2 * pw)
-    tiles = pool.stride == pool.kernel_size and all(
-        o * k == s for o, k, s in zip(out_size, pool.kernel_size, size))
+    tiles = _tiles(pool, size, out_size)
     out = new_image((n, c) + size, grad.dtype, layout, None if tiles else 0.0)
     for cs in channel_blocks(out.shape):
         for k, (_, _, rows, columns) in enumerate(offsets(pool.kernel_size, pool.stride, _NO_DILATION, out_size)):
