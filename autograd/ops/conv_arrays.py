@@ -38,7 +38,7 @@ BLOCK = 1 << 21
 MIN_ROWS = 100           # but at least this many rows: GEMMs of 5 rows ran conv1 d/dW 2x slower
 FORWARD_BLOCK = 1 << 21  # at most this many numbers of columns at once in the forward (8 MB; 4 MB: +0.2 ms a step)
 SCRATCH_LIMIT = 1 << 22  # scratch buffers up to this many numbers are kept between calls (16 MB in float32)
-LONG_K, SMALL_RESULT, CHUNK = 1 << 14, 1 << 10, 1 << 10  # see long_product
+LONG_K, SMALL_RESULT, CHUNK = 1 << 14, 1 << 10, 1 << 10  # see long_product and _small_row_products
 _SCRATCH = threading.local()
 
 
