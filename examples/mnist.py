@@ -162,6 +162,8 @@ def main(argv=None) -> int:
         except (OSError, nn.CheckpointError) as error:  # which file, what is wrong, which --preset it fits
             print(f"mnist.py: {load_problem(error, args, build_model)}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:  # nothing trained yet, so nothing to save
+            return report.stopped(f"while reading {args.load}")
     if not args.evaluate:  # Ctrl-C stops fit after the batch; the weights are still reported and saved
         train(preset, model, data, args, report)
     try:

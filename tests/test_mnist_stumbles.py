@@ -64,6 +64,18 @@ def test_ctrl_c_during_a_download_exits_cleanly_and_leaves_no_cache_directory(ex
 
 
 @pytest.mark.parametrize("how", ["signal", "exception"])
+def test_ctrl_c_while_load_reads_a_checkpoint_is_one_line_and_status_130(example, fake_data, capsys,  # noqa: F811
+                                                                         tmp_path, monkeypatch, how):
+    checkpoint = tmp_path / "model.npz"
+    checkpoint.write_bytes(b"not read")
+    monkeypatch.setattr(nn, "load", _ctrl_c(how))
+    assert _run(example, ["--load", str(checkpoint), "--evaluate", "--quiet"]) == 130
+    out, err = capsys.readouterr()
+    assert _one_line(err) == f"Interrupted while reading {checkpoint}"
+    assert out == ""
+
+
+@pytest.mark.parametrize("how", ["signal", "exception"])
 def test_ctrl_c_during_the_final_evaluation_still_saves_in_one_line(example, fake_data, capsys,  # noqa: F811
                                                                     tmp_path, monkeypatch, how):
     monkeypatch.setattr(example, "predict", _ctrl_c(how))
