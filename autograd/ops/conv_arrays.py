@@ -162,17 +162,16 @@ def conv2d(x, weight, bias, stride, padding, dilation, out_size) -> tuple:
     ``conv2d_backward``, else None."""
     o, c, kh, kw = weight.shape
     (oh, ow), n = out_size, x.shape[0]
-    image = batch_last(x, padding)
     out = np.empty((o, oh, ow * n), dtype=np.result_type(x, weight))
     if goes_by_rows(dilation):
         weights, token = _row_weights(weight, bias), None
-        for r0, r1, unfolded in _row_blocks_unfolded(image, (kh, kw), stride, dilation, out_size, bias is not None,
-                                                     FORWARD_BLOCK):
+        for r0, r1, unfolded in _row_blocks_unfolded(x, padding, (kh, kw), stride, dilation, out_size,
+                                                     bias is not None, FORWARD_BLOCK):
             # one batched matmul (a loop over rows took 0.05 ms longer per conv); BLAS writes in place
             np.matmul(weights, _row_columns(unfolded, r1 - r0, kh, stride[0]), out=out[:, r0:r1].transpose(1, 0, 2))
             token = receipt("columns", unfolded) if (r0, r1) == (0, oh) else None
         return out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2), token
-    out = out.reshape(o, -1)
+    out, image = out.reshape(o, -1), batch_last(x, padding)
     step = max(1, FORWARD_BLOCK // max(1, c * kh * kw * ow * n))
     weights = _with_bias(weight.reshape(o, -1), bias)
     for r0 in range(0, oh, step):
@@ -241,18 +240,22 @@ def _row_blocks(out_rows: int, kernel: tuple, stride: tuple, row_size: int, limi
         yield r0, min(out_rows, r0 + step)
 
 
-def _row_blocks_unfolded(image, kernel, stride, dilation, out_size, ones: bool, limit: int, unfolding=None):
-    """(r0, r1, unfolded): ``unfolded_rows`` for output rows r0:r1, of at most ``limit``
-    numbers; for all rows at once, the forward's ``unfolding`` while its buffer still holds
-    it (the small CNN's conv2: 0.25 ms, its unfolding's 4 MB written again)."""
-    (kh, kw), (oh, ow), c = kernel, out_size, image.shape[0]
-    for r0, r1 in _row_blocks(oh, kernel, stride, (c * kw + ones) * ow * image.shape[3], limit):
+def _row_blocks_unfolded(x, padding, kernel, stride, dilation, out_size, ones: bool, limit: int, unfolding=None):
+    """(r0, r1, unfolded): ``unfolded_rows`` of x (N, C, H, W) for output rows r0:r1, of at
+    most ``limit`` numbers; for all rows at once, the forward's ``unfolding`` while its
+    buffer still holds it (the small CNN's conv2: 0.25 ms, its unfolding's 4 MB written
+    again), and then x is not padded or laid out batch-last again either."""
+    (kh, kw), (oh, ow), (n, c) = kernel, out_size, x.shape[:2]
+    image = None
+    for r0, r1 in _row_blocks(oh, kernel, stride, (c * kw + ones) * ow * n, limit):
         count = (r1 - r0 - 1) * stride[0] + kh
         held = redeem(unfolding) if (r0, r1) == (0, oh) else None
-        if held is not None and held.shape == (count, c * kw + ones, ow * image.shape[3]):
+        if held is not None and held.shape == (count, c * kw + ones, ow * n):
             yield r0, r1, held
-        else:
-            yield r0, r1, unfolded_rows(image, r0 * stride[0], count, kernel, stride, dilation, ow, ones)
+            continue
+        if image is None:
+            image = batch_last(x, padding)
+        yield r0, r1, unfolded_rows(image, r0 * stride[0], count, kernel, stride, dilation, ow, ones)
 
 
 def _row_columns(unfolded: np.ndarray, out_rows: int, kernel_rows: int, stride: int) -> np.ndarray:
@@ -272,13 +275,7 @@ def long_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     (m, k), n = a.shape, b.shape[0]
     if k < LONG_K or m * n > SMALL_RESULT:
         return np.matmul(a, b.T)
-    whole = k // CHUNK * CHUNK
-    chunks = np.matmul(a[:, :whole].reshape(m, -1, CHUNK).transpose(1, 0, 2),
-                       b[:, :whole].reshape(n, -1, CHUNK).transpose(1, 2, 0))
-    out = chunks.sum(axis=0)
-    if whole < k:
-        out += np.matmul(a[:, whole:], b[:, whole:].T)
-    return out
+    return _small_row_products(a[None], b[:, None])  # one "output row" of K columns
 
 
 def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation, unfolding=None) -> tuple:
@@ -295,8 +292,8 @@ def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation, un
     rows = grad.transpose(1, 2, 3, 0).reshape(o, -1)  # (O, OH*OW*N), no copy in Conv2d's layout
     grad_w = grad_b = None
     if need_w and goes_by_rows(dilation):
-        grad_w, grad_b = _weight_gradient_by_rows(batch_last(x, padding), rows.reshape(o, oh, -1), weight.shape,
-                                                  need_b, stride, dilation, unfolding)
+        grad_w, grad_b = _weight_gradient_by_rows(x, padding, rows.reshape(o, oh, -1), weight.shape, need_b,
+                                                  stride, dilation, unfolding)
     elif need_w:
         grad_w, grad_b = _weight_gradient_by_columns(batch_last(x, padding), rows, weight.shape, need_b, stride,
                                                      dilation, (oh, ow))
@@ -306,14 +303,14 @@ def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation, un
     return grad_x, grad_w, grad_b
 
 
-def _weight_gradient_by_rows(image, grad_rows, shape, need_b: bool, stride, dilation, unfolding=None) -> tuple:
+def _weight_gradient_by_rows(x, padding, grad_rows, shape, need_b: bool, stride, dilation, unfolding=None) -> tuple:
     """(d/dW, d/db) as the sum over output rows y of columns_y @ grad[:, y]^T, ``grad_rows``
     (O, OH, OW*N); d/db is the product's row for kernel row 0's ones. Against whole columns
     and one long product, the small CNN's conv2 d/dW 2.1 -> 1.3 ms."""
     o, c, kh, kw = shape
     oh, width = grad_rows.shape[1:]
     total = None
-    for r0, r1, unfolded in _row_blocks_unfolded(image, (kh, kw), stride, dilation, (oh, width // image.shape[3]),
+    for r0, r1, unfolded in _row_blocks_unfolded(x, padding, (kh, kw), stride, dilation, (oh, width // x.shape[0]),
                                                  need_b, BLOCK, unfolding):
         cols = _row_columns(unfolded, r1 - r0, kh, stride[0])
         if cols.shape[1] * o <= SMALL_RESULT:
