@@ -44,7 +44,7 @@ def model_of(name: str):
     sys.path.insert(0, os.path.join(ROOT, "examples"))  # the presets' models, as mnist.py builds them
     try:
         from mnist import build_model
-        from mnist_presets import PRESETS
+        from mnist_helpers.presets import PRESETS
     finally:
         sys.path.remove(os.path.join(ROOT, "examples"))
     preset = PRESETS[name]

@@ -2,7 +2,7 @@
 
     python benchmarks/cnn_torch.py --preset cnn --seed S [--epochs N]   # prints 'test_accuracy <fraction>'
 
-The recipe is read from examples/mnist_presets.py, so it is the preset's: the same
+The recipe is read from examples/mnist_helpers/presets.py, so it is the preset's: the same
 network (PyTorch's default initialisation, which dagrad's layers copy), Adam on the same
 one-cycle schedule, label smoothing, batch size, epochs, and a validation pass each epoch
 as examples/mnist.py makes. The data are loaded and split by examples/mnist.py's own
@@ -25,8 +25,8 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "examples")]
 
 from benchmarks.fast_torch import adam_step, one_cycle  # noqa: E402
 from mnist import load_data  # noqa: E402  (NumPy only)
-from mnist_augment import shift  # noqa: E402  (NumPy; imports dagrad's nn for its layer, not used here)
-from mnist_presets import PRESETS  # noqa: E402
+from mnist_helpers.augment import shift  # noqa: E402  (NumPy; imports dagrad's nn for its layer, not used here)
+from mnist_helpers.presets import PRESETS  # noqa: E402
 
 
 def torch_cnn(preset):
@@ -74,7 +74,7 @@ def run(preset, seed: int, data=None) -> float:
         for first in range(0, len(order) - preset.batch_size + 1, preset.batch_size):
             batch = order[first:first + preset.batch_size]
             images = X[batch]
-            if preset.shift:  # examples/mnist_augment.py's random translations, on the NumPy batch
+            if preset.shift:  # examples/mnist_helpers/augment.py's random translations, on the NumPy batch
                 images = torch.from_numpy(shift(images.numpy(), preset.shift, shifts))
             loss = torch.nn.functional.cross_entropy(model(images), y[batch],
                                                      label_smoothing=preset.label_smoothing)

@@ -5,7 +5,7 @@
     python examples/mnist.py --preset best    # the best accuracy within a minute
     python examples/mnist.py --preset cnn     # a CNN: 99% in one epoch (cnn-best: 99.4% in five)
 
-Options and plots live in mnist_presets.py (with mnist_checks.py), mnist_report.py and mnist_plots.py.
+Options and plots live in mnist_helpers/: presets.py (with checks.py), report.py and plots.py.
 """
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 import nn  # noqa: E402
 from autograd import Tensor, no_grad  # noqa: E402
-from mnist_augment import RandomShift  # noqa: E402
-from mnist_export import export_onnx  # noqa: E402
-from mnist_presets import load_problem, parse_args, preset_from  # noqa: E402
-from mnist_report import Report  # noqa: E402
+from mnist_helpers.augment import RandomShift  # noqa: E402
+from mnist_helpers.export import export_onnx  # noqa: E402
+from mnist_helpers.presets import load_problem, parse_args, preset_from  # noqa: E402
+from mnist_helpers.report import Report  # noqa: E402
 from nn import functional as F  # noqa: E402
 from nn.datasets import load_mnist, mean_std, scale_symmetric, train_valid_split  # noqa: E402
 

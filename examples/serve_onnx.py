@@ -4,7 +4,7 @@
     python examples/serve_onnx.py mnist.onnx             # accuracy and time, in onnxruntime
 
 The raw pixels are scaled as the model was trained (the preset's scaling and the
-training set's mean and std, from the file's metadata: see mnist_export.py) and shaped as
+training set's mean and std, from the file's metadata: see mnist_helpers/export.py) and shaped as
 the model's input says: (N, 784) for an MLP, (N, 1, 28, 28) for the CNN presets. dagrad's
 loader reads the test set; the model runs in onnxruntime only.
 """

@@ -4,29 +4,31 @@
     from nn import functional as F
     model = nn.MLP([784, 100, 10], activation="relu")
     loss = F.cross_entropy(model(Tensor(X_batch)), y_batch)
+
+Subpackages, named as they are imported (imports point down this list, never up):
+``functional`` (F), ``modules`` (every layer, re-exported here), ``optim``, ``data``,
+``datasets``, ``io`` (save, load, export_onnx), ``callbacks``, ``training`` (the loop
+behind ``model.fit``); ``init`` and ``utils`` are single files, as PyTorch's.
 """
-from . import data, datasets, functional, init, optim
-from . import callbacks  # Keras-style training: model.compile/fit, nn.callbacks.EarlyStopping, ...
-from .checkpoint import CheckpointError, load, load_state, save, save_state
-from .export import export_onnx
-from .conv import AvgPool2d, BatchNorm2d, Conv2d, Flatten, MaxPool2d
+from . import functional, init, optim, utils
+from . import data, datasets
+from . import callbacks, io, training
 from .init import manual_seed
-from .layers import (MLP, BatchNorm1d, Dropout, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax,
-                     Tanh)
-from .module import LoadResult, Module, Parameter, StateDictError
+from .io import CheckpointError, export_onnx, load, load_state, save, save_state
+from .modules import (MLP, AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss, BCEWithLogitsLoss, Conv2d,
+                      CrossEntropyLoss, Dropout, Flatten, LeakyReLU, Linear, LoadResult, MaxPool2d, Module,
+                      ModuleDict, ModuleList, MSELoss, Parameter, ReLU, Sequential, Sigmoid, Softmax,
+                      StateDictError, Tanh, use_trainer)
 from .viz import make_dot
 
-# PyTorch's spellings: containers, loss modules, nn.utils
-from . import utils
-from .containers import ModuleDict, ModuleList
-from .loss_modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+# Every Module's compile/fit/evaluate/predict run nn.training's loop; the layers never import it.
+use_trainer(training)
 
 __all__ = [
     "Module", "Parameter", "StateDictError", "LoadResult", "Linear", "Sigmoid", "ReLU", "Tanh", "LeakyReLU",
     "Softmax", "Dropout", "BatchNorm1d", "Sequential", "MLP", "save", "load", "save_state", "load_state",
     "CheckpointError", "make_dot", "manual_seed", "functional", "optim", "init", "data", "datasets",
     "utils", "ModuleList", "ModuleDict", "CrossEntropyLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
-    "callbacks",
+    "callbacks", "export_onnx", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm2d",
+    "io", "training",
 ]
-__all__ += ["export_onnx"]
-__all__ += ["Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm2d"]

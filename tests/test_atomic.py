@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from nn.atomic import atomic_write
+from nn.io.atomic import atomic_write
 
 
 def test_the_file_appears_only_when_the_block_ends(tmp_path):
@@ -44,7 +44,7 @@ def _umask() -> int:
 
 
 def test_a_missing_directory_is_named_instead_of_the_temporary_file(tmp_path):
-    from nn.atomic import check_writable
+    from nn.io.atomic import check_writable
     (tmp_path / "file").write_text("")
     for path, words in [(tmp_path / "missing" / "model.npz", f"the directory {tmp_path / 'missing'} does not exist"),
                         (tmp_path / "file" / "model.npz", f"{tmp_path / 'file'} is not a directory"),

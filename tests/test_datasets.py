@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis.extra import numpy as hnp
 
-from nn import datasets
+from nn.datasets import mnist as datasets
 from nn.datasets import MNISTNotFoundError, load_mnist
 
 TRAIN_IMAGES, TRAIN_LABELS = datasets.FILES["train"]

@@ -170,7 +170,7 @@ def test_a_folded_conv_output_is_stored_in_row_major_order(tmp_path):
 
 
 def examples(*names):
-    """The example modules ``names`` (mnist, mnist_presets, serve_onnx), imported from examples/."""
+    """The example modules ``names`` (mnist, mnist_helpers.presets, serve_onnx), imported from examples/."""
     sys.path.insert(0, str(EXAMPLES))
     try:
         return [importlib.import_module(name) for name in names]
@@ -181,7 +181,7 @@ def examples(*names):
 def preset_model(name):
     """The model examples/mnist.py builds for preset ``name`` (through its build_model), with
     batch norm statistics that are not the initial ones."""
-    mnist, presets = examples("mnist", "mnist_presets")
+    mnist, presets = examples("mnist", "mnist_helpers.presets")
     preset = presets.PRESETS[name]
     model = mnist.build_model(preset, np.random.RandomState(1))
     for layer in model.modules():
@@ -210,7 +210,7 @@ def test_the_cnn_preset_exported_by_mnist_py_serves_with_the_same_accuracy(tmp_p
     """mnist.py --preset cnn --load --evaluate --export-onnx, then serve_onnx.py: the same test
     accuracy. The weights: sixteen steps of the preset's training, seeded (a full epoch would
     take a minute)."""
-    mnist, presets, serve = examples("mnist", "mnist_presets", "serve_onnx")
+    mnist, presets, serve = examples("mnist", "mnist_helpers.presets", "serve_onnx")
     preset = presets.PRESETS["cnn"]
     images, labels = load_mnist("train", root=os.environ["MNIST_DIR"])
     steps = 16

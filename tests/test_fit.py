@@ -9,7 +9,7 @@ import pytest
 import nn
 from autograd import Tensor
 from nn import functional as F
-from nn.compiling import LOSSES
+from nn.training.compiling import LOSSES
 
 RNG = np.random.default_rng(0)
 X3 = RNG.standard_normal((120, 4))

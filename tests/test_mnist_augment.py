@@ -1,4 +1,4 @@
-"""examples/mnist_augment.py: random shifts of the training batches, and how mnist.py trains behind them."""
+"""examples/mnist_helpers/augment.py: random shifts of the training batches, and how mnist.py trains behind them."""
 from dataclasses import replace
 
 import numpy as np
@@ -21,7 +21,7 @@ def _offset_of(original, moved, pixels, fill):
 
 @pytest.mark.parametrize("pixels", [1, 2])
 def test_shift_moves_each_image_by_its_own_offset_within_range(example, pixels):
-    from mnist_augment import shift
+    from mnist_helpers.augment import shift
     images = np.random.default_rng(0).standard_normal((32, 1, 9, 7)).astype(np.float32)
     moved = shift(images, pixels, np.random.default_rng(1), fill=-5.0)
     assert moved.shape == images.shape and moved.dtype == images.dtype
@@ -31,7 +31,7 @@ def test_shift_moves_each_image_by_its_own_offset_within_range(example, pixels):
 
 
 def test_shift_fills_with_the_batch_minimum_and_keeps_every_channel_together(example):
-    from mnist_augment import shift
+    from mnist_helpers.augment import shift
     images = np.random.default_rng(0).random((8, 3, 6, 6))
     moved = shift(images, 2, np.random.default_rng(2))
     for a, b in zip(images, moved):
@@ -40,7 +40,7 @@ def test_shift_fills_with_the_batch_minimum_and_keeps_every_channel_together(exa
 
 
 def test_shift_repeats_with_a_seed_and_leaves_its_input_alone(example):
-    from mnist_augment import shift
+    from mnist_helpers.augment import shift
     images = np.random.default_rng(0).random((16, 1, 8, 8)).astype(np.float32)
     kept = images.copy()
     first, again = (shift(images, 1, np.random.default_rng(7)) for _ in range(2))
@@ -54,7 +54,7 @@ def test_shift_repeats_with_a_seed_and_leaves_its_input_alone(example):
 def test_random_shift_layer_shifts_in_training_only_from_nn_generator(example):
     import nn
     from autograd import Tensor
-    from mnist_augment import RandomShift
+    from mnist_helpers.augment import RandomShift
     x = Tensor(np.random.default_rng(0).random((16, 1, 8, 8)).astype(np.float32))
     layer = RandomShift(1)
     nn.manual_seed(3)
@@ -69,9 +69,9 @@ def test_random_shift_layer_shifts_in_training_only_from_nn_generator(example):
 
 def test_a_preset_with_a_shift_trains_behind_it_and_keeps_the_network_alone(example):
     import nn
-    from mnist_augment import RandomShift
-    from mnist_presets import PRESETS, parse_args
-    from mnist_report import Report
+    from mnist_helpers.augment import RandomShift
+    from mnist_helpers.presets import PRESETS, parse_args
+    from mnist_helpers.report import Report
     preset = replace(PRESETS["cnn-best"], epochs=1)
     assert preset.shift > 0
     rng = np.random.default_rng(0)

@@ -13,7 +13,7 @@ import pytest
 from test_mnist_example import example  # noqa: F401 (the fixture that imports examples/mnist.py)
 
 import nn
-from nn import datasets
+from nn.datasets import mnist as datasets
 
 RNG = np.random.default_rng(0)
 IMAGES = RNG.standard_normal((300, 784)).astype(np.float32)
@@ -140,8 +140,8 @@ def test_loading_a_bad_checkpoint_is_one_line_without_pickle_advice(example, fak
 def test_the_weights_are_written_first_and_survive_a_failing_plot(example, fake_data, capsys,  # noqa: F811
                                                                   tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
-    import mnist_plots
-    import mnist_report
+    from mnist_helpers import plots as mnist_plots
+    from mnist_helpers import report as mnist_report
     order = []
     save, write_metrics = nn.save, mnist_report.Report.write_metrics
 
@@ -173,7 +173,7 @@ def test_evaluating_writes_only_the_plots_that_have_data_and_says_where(example,
 
 def test_epoch_axes_have_whole_number_ticks(example):  # noqa: F811
     pytest.importorskip("matplotlib")
-    import mnist_plots
+    from mnist_helpers import plots as mnist_plots
     plt = mnist_plots._pyplot()
     for epochs in ([1], [1, 2, 3], list(range(1, 16)), list(range(1, 201))):
         figure, axes = plt.subplots()

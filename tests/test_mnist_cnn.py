@@ -11,7 +11,7 @@ from test_mnist_example import MNIST_DIR, PNG_SIGNATURE, example, needs_mnist, r
 @pytest.mark.parametrize("name", ["cnn", "cnn-best"])
 def test_the_cnn_presets_build_convolutional_networks(example, name):
     import nn
-    from mnist_presets import PRESETS
+    from mnist_helpers.presets import PRESETS
     preset = PRESETS[name]
     model = example.build_model(preset, None)
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
@@ -23,8 +23,8 @@ def test_the_cnn_presets_build_convolutional_networks(example, name):
 
 def _short_training(example, images=6400):
     """The cnn preset for one epoch on the first ``images`` training images; (model, data, preset)."""
-    from mnist_presets import PRESETS, parse_args
-    from mnist_report import Report
+    from mnist_helpers.presets import PRESETS, parse_args
+    from mnist_helpers.report import Report
     preset = PRESETS["cnn"]
     (train_x, train_y), valid, (test_x, test_y) = example.load_data(preset, MNIST_DIR)
     assert train_x.shape == (55000, 1, 28, 28) and test_x.shape == (10000, 1, 28, 28)

@@ -71,8 +71,8 @@ def test_saved_weights_evaluate_to_the_same_accuracy(example, tmp_path):
 
 @pytest.mark.parametrize("name,image_shape", [("seed", (784,)), ("cnn", (1, 28, 28))])
 def test_patience_stops_and_keeps_the_best_weights(example, name, image_shape):
-    from mnist_presets import PRESETS
-    from mnist_report import Report
+    from mnist_helpers.presets import PRESETS
+    from mnist_helpers.report import Report
     import nn
     rng = np.random.default_rng(0)
     images = rng.standard_normal((300, *image_shape))

@@ -66,7 +66,7 @@ def old_train(example, preset, model, data, args, report):  # noqa: F811
 def both_ways(example, preset, argv, capsys, n_train=500):  # noqa: F811
     """Train ``preset`` with the old loop and with today's train(); (weights, history, printed) of each."""
     import nn
-    from mnist_report import Report
+    from mnist_helpers.report import Report
     dtype = preset.dtype
     data = ((IMAGES[:n_train].astype(dtype), LABELS[:n_train]), (IMAGES[n_train:].astype(dtype), LABELS[n_train:]),
             (IMAGES[n_train:].astype(dtype), LABELS[n_train:]))
@@ -97,7 +97,7 @@ def same_figures(old, new, exact: bool):
     ("best", dict(hidden=(64,), dropout=0.2)),            # and dropout from nn's default generator
 ])
 def test_every_preset_takes_the_old_loops_steps_exactly(example, capsys, name, change):  # noqa: F811
-    from mnist_presets import PRESETS
+    from mnist_helpers.presets import PRESETS
     preset = replace(PRESETS[name], epochs=2, batch_size=64, **change)
     (old_w, old_h, old_out), (new_w, new_h, new_out) = both_ways(example, preset, ["--seed", "3"], capsys)
     for a, b in zip(old_w, new_w):
@@ -110,7 +110,7 @@ def test_every_preset_takes_the_old_loops_steps_exactly(example, capsys, name, c
 def test_patience_stops_in_the_same_epoch_with_the_same_weights_and_words(example, capsys, seed):  # noqa: F811
     # Random labels: the validation accuracy wanders and each run stops early; seeds 2 and 4 meet a
     # tie with the best (no improvement), seed 2 in epoch 8, seed 4 in epoch 2.
-    from mnist_presets import PRESETS
+    from mnist_helpers.presets import PRESETS
     preset = replace(PRESETS["fast"], hidden=(16,), epochs=12, batch_size=50, lr=2e-2)
     (old_w, old_h, old_out), (new_w, new_h, new_out) = both_ways(
         example, preset, ["--seed", str(seed), "--patience", "2"], capsys, n_train=400)

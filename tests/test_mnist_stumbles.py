@@ -12,7 +12,8 @@ from test_mnist_cli import fake_data, refused_mirror  # noqa: F401 (fixtures)
 from test_mnist_example import example  # noqa: F401 (the fixture that imports examples/mnist.py)
 
 import nn
-from nn import datasets, download
+from nn.datasets import download
+from nn.datasets import mnist as datasets
 
 
 def _one_line(err: str) -> str:
@@ -174,7 +175,7 @@ def test_the_ends_of_the_seed_range_work_in_every_preset(example, preset, seed):
 
 
 def _save_model(example, preset, path):  # noqa: F811
-    from mnist_presets import PRESETS
+    from mnist_helpers.presets import PRESETS
     nn.save(example.build_model(PRESETS[preset], np.random.RandomState(0)), path)
 
 

@@ -3,7 +3,7 @@
 Linear (x @ W.T + b), LeakyReLU, Softmax and LogSoftmax. Each forward allocates only
 its output (plus what the gradient rule must keep) and works in place on fresh arrays;
 dtypes are kept (float32 stays float32). The losses built on the same idea live in
-``nn/losses.py``.
+``nn/functional/loss.py``.
 
 Gradient rules take a fast in-place path on arrays. When ``grad`` is a Tensor
 (``create_graph=True``) they run the same formula with engine ops, so second
@@ -37,7 +37,7 @@ class Linear(Function):
 
     d/dx = grad @ W,  d/dW = grad^T @ x,  d/db = grad summed over the batch.
     Transposes are views handed to BLAS (no copies). d/dW is computed in W's own memory
-    layout (nn.Linear keeps W column-major, see nn/layers.py). No gradient is computed
+    layout (nn.Linear keeps W column-major, see nn/modules/linear.py). No gradient is computed
     for an input that needs none (usually x, the data). Inputs with more than two axes
     are treated as a batch of rows.
     """

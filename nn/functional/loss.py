@@ -1,0 +1,131 @@
+"""Loss functions (nn.functional's losses): checks and conversions, then one node each.
+
+Every loss takes ``reduction``: "mean" (default), "sum" or "none". The fused nodes are
+in ``loss_ops.py``; ``mse_loss`` is built from engine ops.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from autograd import Tensor
+
+from .loss_ops import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(name: str, reduction: str) -> None:
+    """Raise ValueError naming the loss for a reduction other than "mean", "sum", "none"."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _target(target, like: Tensor) -> Tensor:
+    """``target`` as a Tensor; arrays and numbers take the input's dtype (constants, no grad)."""
+    if isinstance(target, Tensor):
+        return target
+    return Tensor._result(np.asarray(target).astype(like.dtype, copy=False), None)
+
+
+def _check_shapes(name: str, input_shape: tuple, target_shape: tuple) -> None:
+    """Raise for shapes that do not broadcast; warn when the target broadcasts the input up.
+
+    The classic case: predictions of shape (N, 1) against targets of shape (N,) give an
+    (N, N) matrix of every prediction against every target, and a loss that looks fine.
+    The warning points at the caller of the loss (``stacklevel=3``), so the ``warnings``
+    module's default filter shows it once per line of user code, not once per process.
+    """
+    if input_shape == target_shape:
+        return
+    try:
+        shape = np.broadcast_shapes(input_shape, target_shape)
+    except ValueError:
+        raise ValueError(f"{name}: input of shape {input_shape} and target of shape {target_shape} "
+                         f"do not broadcast") from None
+    if shape != input_shape:
+        warnings.warn(
+            f"{name}: input of shape {input_shape} and target of shape {target_shape} broadcast to "
+            f"{shape}, comparing every prediction with every target; reshape one of them "
+            f"(e.g. target.reshape(-1, 1)) if that is not what you meant", UserWarning, stacklevel=3)
+
+
+def cross_entropy(logits, labels, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits (N, C), one fused node, stable for any finite logits.
+
+    ``labels``: int class indices of shape (N,), or one-hot / probability targets of
+    the logits' shape (floats). ``label_smoothing`` eps mixes the targets with the
+    uniform distribution, q (1 - eps) + eps / C, as PyTorch defines it. The gradient
+    is (softmax - q) / N for "mean".
+    """
+    check_reduction("cross_entropy", reduction)
+    logits = logits if isinstance(logits, Tensor) else Tensor(logits)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    n, classes = logits.shape
+    if isinstance(labels, Tensor) and labels.shape == logits.shape:
+        target = labels
+    else:
+        array = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+        if array.shape == logits.shape and array.dtype.kind == "f":
+            target = Tensor._result(array.astype(logits.dtype, copy=False), None)
+        elif array.shape == (n,):
+            target = Tensor._result(_class_indices(array, classes), None)
+        else:
+            raise ValueError(f"cross_entropy: labels of shape {array.shape} do not fit logits of shape "
+                             f"{logits.shape}: give class indices of shape ({n},) or targets of shape {logits.shape}")
+    return CrossEntropy.apply(logits, target, reduction=reduction, label_smoothing=float(label_smoothing))
+
+
+def _class_indices(labels: np.ndarray, classes: int) -> np.ndarray:
+    if labels.dtype.kind == "f":
+        if not np.array_equal(labels, np.round(labels)):
+            raise ValueError("cross_entropy: labels of shape (N,) must be integer class indices")
+        labels = labels.astype(np.intp)
+    elif labels.dtype.kind not in "iub":
+        raise TypeError(f"cross_entropy: labels must be integers, got dtype {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(f"cross_entropy: labels must be in [0, {classes}), "
+                         f"got values from {labels.min()} to {labels.max()}")
+    return labels if labels.dtype.kind in "iu" else labels.astype(np.intp)
+
+
+def binary_cross_entropy(probs, targets, reduction: str = "mean") -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1], one fused node.
+
+    Each log is clamped at -100 as PyTorch does, so saturated outputs (p = 0 or 1)
+    give a finite loss and gradient. Prefer ``binary_cross_entropy_with_logits``.
+    """
+    check_reduction("binary_cross_entropy", reduction)
+    probs = probs if isinstance(probs, Tensor) else Tensor(probs)
+    target = _target(targets, probs)
+    _check_shapes("binary_cross_entropy", probs.shape, target.shape)
+    if probs.size and (probs.data.min() < 0 or probs.data.max() > 1):
+        raise ValueError("binary_cross_entropy: inputs must be probabilities in [0, 1]; "
+                         "for raw scores use binary_cross_entropy_with_logits")
+    return BinaryCrossEntropy.apply(probs, target, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(logits, targets, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of sigmoid(logits), computed stably as softplus(z) - y z (one node)."""
+    check_reduction("binary_cross_entropy_with_logits", reduction)
+    logits = logits if isinstance(logits, Tensor) else Tensor(logits)
+    target = _target(targets, logits)
+    _check_shapes("binary_cross_entropy_with_logits", logits.shape, target.shape)
+    return BinaryCrossEntropyWithLogits.apply(logits, target, reduction=reduction)
+
+
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:  # noqa: A002 (PyTorch's name)
+    """Mean squared error (input - target)**2, reduced; built from engine ops."""
+    check_reduction("mse_loss", reduction)
+    input = input if isinstance(input, Tensor) else Tensor(input)
+    target = _target(target, input)
+    _check_shapes("mse_loss", input.shape, target.shape)
+    diff = input - target
+    squared = diff * diff
+    if reduction == "none":
+        return squared
+    return squared.mean() if reduction == "mean" else squared.sum()

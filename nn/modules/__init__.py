@@ -1,0 +1,30 @@
+"""nn.modules: Module and Parameter, and the layers by kind (PyTorch's torch.nn.modules).
+
+- ``module.py``: Module (the tree of parameters, buffers, state dicts) and Parameter, with
+  PyTorch's extra methods (``torch_methods.py``) and Keras' (``keras_methods.py``);
+- ``linear.py``, ``activation.py``, ``dropout.py``, ``mlp.py``: dense layers;
+- ``conv.py``, ``pooling.py``, ``flatten.py``: image layers; ``normalization.py``: batch norm;
+- ``container.py``: Sequential, ModuleList, ModuleDict; ``loss.py``: the loss modules.
+
+Layers hold parameters and check their input; the work is ``nn.functional``'s.
+"""
+from .activation import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .container import ModuleDict, ModuleList, Sequential
+from .conv import Conv2d
+from .dropout import Dropout
+from .flatten import Flatten
+from .keras_methods import use_trainer
+from .linear import Linear
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .mlp import MLP
+from .module import LoadResult, Module, Parameter, StateDictError
+from .normalization import BatchNorm1d, BatchNorm2d
+from .pooling import AvgPool2d, MaxPool2d
+
+__all__ = [
+    "Module", "Parameter", "StateDictError", "LoadResult", "use_trainer",
+    "Linear", "Sigmoid", "ReLU", "Tanh", "LeakyReLU", "Softmax", "Dropout", "MLP",
+    "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm1d", "BatchNorm2d",
+    "Sequential", "ModuleList", "ModuleDict",
+    "CrossEntropyLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
+]
