@@ -1,4 +1,4 @@
-"""model.compile / fit / evaluate / predict (nn/compiling.py, nn/training.py) on small synthetic data."""
+"""model.compile / fit / evaluate / predict (nn/training/compiling.py, nn/training/fit.py) on small synthetic data."""
 import os
 import signal
 import warnings
