@@ -184,3 +184,32 @@ def test_against_pytorch_cells(kind, bias, unbatched):
     pairs += [("b_ih", module.bias_ih), ("b_hh", module.bias_hh)] if bias else []
     for name, t in pairs:
         np.testing.assert_allclose(ours[name].grad.data, t.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_second_derivatives_against_pytorch(kind):
+    torch = pytest.importorskip("torch")
+    inputs = step_inputs(kind, 2, 3)
+    theirs = [torch.tensor(t.data, requires_grad=True) for t in inputs]
+    weights = [RNG.standard_normal(t.shape) for t in inputs]
+
+    def torch_step(xg, h, *rest):  # PyTorch's equations on its own tensors
+        if kind == "lstm":
+            c, w, b = rest
+            i, f, g, o = (xg + h @ w.T + b).chunk(4, dim=1)
+            c_new = i.sigmoid() * g.tanh() + f.sigmoid() * c
+            return o.sigmoid() * c_new.tanh() * 1.5 + c_new
+        w, b = rest
+        x_r, x_z, x_n = xg.chunk(3, dim=1)
+        h_r, h_z, h_n = (h @ w.T + b).chunk(3, dim=1)
+        r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
+        n = (x_n + r * h_n).tanh()
+        return (1 - z) * n + z * h
+    out = step(kind)(*inputs)
+    upstream = RNG.standard_normal(out.shape)
+    firsts = ag.grad((out * upstream).sum(), inputs, create_graph=True)
+    seconds = ag.grad(sum((g * w).sum() for g, w in zip(firsts, weights)), inputs)
+    t_firsts = torch.autograd.grad((torch_step(*theirs) * torch.tensor(upstream)).sum(), theirs, create_graph=True)
+    t_seconds = torch.autograd.grad(sum((g * torch.tensor(w)).sum() for g, w in zip(t_firsts, weights)), theirs)
+    for mine, t in zip(seconds, t_seconds):
+        np.testing.assert_allclose(mine.data, t.numpy(), rtol=1e-9, atol=1e-11)
