@@ -19,7 +19,8 @@ def all_reduce(array, op: str = "sum") -> np.ndarray:
     """
     if op not in REDUCTIONS:
         raise ValueError(f"all_reduce: op must be one of {', '.join(REDUCTIONS)}, got {op!r}")
-    data = np.array(array, copy=True)  # a Tensor gives its data; the caller's array is never written
+    # A new C-ordered array (MPI reads memory, so every rank's layout must agree; a Tensor gives its data)
+    data = np.array(array, copy=True, order="C")
     world = comm()
     if world is not None:
         from mpi4py import MPI
