@@ -14,6 +14,8 @@ all are awaited, divided by the world size and handed to ``.grad``.
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from autograd import Tensor, engine
@@ -71,21 +73,21 @@ class _Reducer:
                       for slot, p in enumerate(bucket.params)}
 
     def mark(self, out):
-        """``out`` (a Tensor, or a tuple/list/dict of them) with each Tensor that requires grad
-        passed through a ``_StartReduce`` node; the first to run in backward starts the pass."""
-        start = _Start(self)
-        if isinstance(out, Tensor):
-            return _StartReduce.apply(out, start=start) if out.requires_grad else out
-        if isinstance(out, (tuple, list)):
-            return type(out)(self.mark_with(start, item) for item in out)
-        if isinstance(out, dict):
-            return {key: self.mark_with(start, item) for key, item in out.items()}
-        return out
+        """``out`` with each Tensor in it that requires grad passed through a ``_StartReduce``
+        node; the first of them to run in backward starts the pass."""
+        return _marked(out, _Start(self))
 
-    def mark_with(self, start, item):
-        if isinstance(item, Tensor) and item.requires_grad:
-            return _StartReduce.apply(item, start=start)
-        return item
+
+def _marked(out, start):
+    """``out`` (a Tensor, or a tuple, list or dict of them) with its Tensors marked."""
+    if isinstance(out, Tensor):
+        return _StartReduce.apply(out, start=start) if out.requires_grad else out
+    if isinstance(out, (tuple, list)):
+        items = [_marked(item, start) for item in out]
+        return type(out)(*items) if hasattr(out, "_fields") else type(out)(items)  # named tuples too
+    if isinstance(out, dict):
+        return {key: _marked(item, start) for key, item in out.items()}
+    return out
 
 
 class _Start:
@@ -94,16 +96,16 @@ class _Start:
     def __init__(self, reducer: _Reducer):
         self.reducer = reducer
         self.outputs = []  # the module's outputs (the _StartReduce nodes' inputs)
-        self.started = False
+        self.running = None  # a weak reference to the LeafGradients of the pass it started
 
     def begin(self) -> None:
         leaves = engine.running_backward()
-        if self.started or leaves is None:  # a second output, or autograd.grad: nothing to average
-            return
+        if leaves is None or (self.running is not None and self.running() is leaves):
+            return  # autograd.grad (nothing to average), or a second output in the same pass
         if leaves.create_graph:
             raise RuntimeError("DistributedDataParallel: backward(create_graph=True) is not supported "
                                "in a world of more than one")
-        self.started = True
+        self.running = weakref.ref(leaves)
         _Pass(self.reducer, leaves, _uses(self.outputs, self.reducer.names))
 
 

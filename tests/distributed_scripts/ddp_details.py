@@ -2,9 +2,9 @@
 
 Rank 0's buffers are copied at wrap time and batch norm statistics then stay per rank; a
 parameter only one rank used gets the mean (the other rank's share being zero), one no rank
-used keeps grad None; tuple outputs, gradients accumulated over two backward passes, a
-parameter also used in the loss outside the module, and one bucket per parameter all give
-the mean of the ranks' own gradients.
+used keeps grad None; tuple outputs, a second backward through the same graph (the means
+accumulate), a parameter also used in the loss outside the module, and one bucket per
+parameter all give the mean of the ranks' own gradients; autograd.grad is not averaged.
 """
 import numpy as np
 
@@ -32,8 +32,9 @@ def loss_of(model, x, use_b, regular):
 def own_gradients(module, x, use_b):
     """This rank's gradients, computed on the unwrapped module (no communication)."""
     module.zero_grad()
-    for _ in range(2):
-        loss_of(module, x, use_b, module.a.weight).backward()
+    loss = loss_of(module, x, use_b, module.a.weight)
+    loss.backward(retain_graph=True)
+    loss.backward()
     return [None if p.grad is None else p.grad.data.copy() for p in module.parameters()]
 
 
@@ -45,8 +46,9 @@ def check_means(bucket_cap_mb):
     use_b = r == 0
     mine = own_gradients(model.module, x, use_b)
     model.zero_grad()
-    for _ in range(2):  # accumulates, as without DDP
-        loss_of(model, x, use_b, model.module.a.weight).backward()
+    loss = loss_of(model, x, use_b, model.module.a.weight)
+    loss.backward(retain_graph=True)  # each pass is averaged, and the means accumulate
+    loss.backward()
     for (name, p), g in zip(model.named_parameters(), mine):
         if name.startswith("module.never"):
             assert p.grad is None, name
@@ -54,6 +56,9 @@ def check_means(bucket_cap_mb):
         want = dist.all_reduce(np.zeros_like(p.data) if g is None else g, "mean")
         assert np.allclose(p.grad.data, want, rtol=0, atol=1e-12), name
         assert np.array_equal(dist.all_reduce(p.grad.data, "max"), dist.all_reduce(p.grad.data, "min")), name
+    weight = model.module.a.weight
+    alone, = ag.grad(model(x, use_b)[0].sum(), [weight])  # autograd.grad: this rank's own, not averaged
+    assert np.allclose(alone.data, np.tile(x.data.sum(0), (4, 1)), rtol=0, atol=1e-12)
 
 
 def check_buffers():
