@@ -65,7 +65,7 @@ class _Reducer:
         named = list(module.named_parameters())
         buffers = list(module.named_buffers())
         _check_same_model(world, named, buffers)
-        for _, array in [(n, p.data) for n, p in named] + buffers:
+        for array in [p.data for _, p in named] + [array for _, array in buffers]:
             _broadcast_in_place(world, array)
         self.names = {id(p): name for name, p in named}
         self.buckets = _plan_buckets([p for _, p in reversed(named)], bucket_cap_mb)
@@ -167,17 +167,10 @@ def _plan_buckets(params: list, cap_mb: float) -> list:
 def _uses(outputs: list, names: dict) -> dict:
     """How many gradients each wrapped parameter receives in the graph under ``outputs``
     (one per edge from a node to it, as the engine hands them to the leaf)."""
-    uses = {}
-    stack, seen = [], set()
-    for t in outputs:
-        if t.op is None:
-            if id(t) in names:
-                uses[t] = uses.get(t, 0) + 1
-        elif id(t.op) not in seen:
-            seen.add(id(t.op))
-            stack.append(t.op)
+    uses, seen = {}, set()
+    stack = [outputs]  # lists of tensors: the outputs, then each node's inputs
     while stack:
-        for t in stack.pop().inputs:
+        for t in stack.pop():
             if not t.requires_grad:
                 continue
             op = t.op
@@ -186,7 +179,7 @@ def _uses(outputs: list, names: dict) -> dict:
                     uses[t] = uses.get(t, 0) + 1
             elif id(op) not in seen:
                 seen.add(id(op))
-                stack.append(op)
+                stack.append(op.inputs)
     return uses
 
 
