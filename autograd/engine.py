@@ -7,6 +7,7 @@ at all when it is the only node left to run.
 """
 from __future__ import annotations
 
+import threading
 from heapq import heappop, heappush
 from sys import getrefcount
 
@@ -241,20 +242,22 @@ def backward(tensors, grads, retain_graph: bool = False, create_graph: bool = Fa
                 "or it was computed under no_grad()")
     seeds = [seed_gradient(t, g, create_graph) for t, g in zip(tensors, grads)]
     leaves = LeafGradients(create_graph)
-    _running.append(leaves)
+    running = _running.__dict__.setdefault("passes", [])
+    running.append(leaves)
     try:
         run_backward(tensors, seeds, retain_graph, create_graph, leaves.add)
         for finish in leaves.finishers:
             finish()
     finally:
-        _running.pop()
+        running.pop()
     leaves.deliver()
 
 
-_running = []  # the LeafGradients of each backward() under way, innermost last
+_running = threading.local()  # .passes: the LeafGradients of this thread's backward() calls under way
 
 
 def running_backward() -> LeafGradients | None:
-    """The LeafGradients of the innermost ``backward()`` under way (None outside one, and in
-    ``autograd.grad``): a rule may watch leaves or add finishers there, as DistributedDataParallel does."""
-    return _running[-1] if _running else None
+    """The LeafGradients of this thread's innermost ``backward()`` under way (None outside one, and
+    in ``autograd.grad``): a rule may watch leaves or add finishers there, as DistributedDataParallel does."""
+    passes = getattr(_running, "passes", None)
+    return passes[-1] if passes else None

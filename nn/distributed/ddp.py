@@ -21,7 +21,7 @@ import numpy as np
 from autograd import Tensor, engine
 from autograd.function import Function
 from autograd.grad_mode import STATE
-from nn.module import Module
+from ..modules import Module
 
 from .world import comm
 
