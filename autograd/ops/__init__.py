@@ -18,9 +18,10 @@ __all__ += ["Conv2d", "Unfold", "Fold", "MaxPool2d", "AvgPool2d"]
 
 # sequence models (issues 20 and 21)
 from .attention import MaskedSoftmax
+from .causal_attention import CausalAttention
 from .embedding import Embedding, EmbeddingGrad
 from .gelu import GELU, NormalCDF
 from .layer_norm import LayerNorm
 from .recurrent import GRUCell, LSTMCell, RNNCell
 __all__ += ["Embedding", "EmbeddingGrad", "GELU", "NormalCDF", "LayerNorm", "LSTMCell", "GRUCell", "RNNCell",
-            "MaskedSoftmax"]
+            "MaskedSoftmax", "CausalAttention"]

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .. import random as engine_random
+from .causal_attention import CausalAttention
 from .nn import Softmax, _max
 
 _OP = "scaled_dot_product_attention"
@@ -118,6 +119,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     _check_shapes(query, key, value)
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"{_OP}: dropout_p must lie in [0, 1], got {dropout_p}")
+    if is_causal and attn_mask is None and dropout_p == 0.0 and query.shape[:-2] == key.shape[:-2] == value.shape[:-2]:
+        # one fused node (causal_attention.py), as in a GPT's every block
+        scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+        return CausalAttention.apply(query, key, value, scale=scale)
     weights = attention_weights(query, key, attn_mask, is_causal, scale)
     if dropout_p > 0.0:
         generator = engine_random.default_rng() if rng is None else rng

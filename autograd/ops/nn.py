@@ -49,7 +49,10 @@ class Linear(Function):
                              f"{weight.shape[1:] or '?'} as its last axis)")
         if bias is not None and bias.shape not in ((weight.shape[0],), ()):
             raise ValueError(f"Linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}")
-        out = matmul(x, weight.T)
+        if x.ndim > 2:  # one (rows, in) @ (in, out) product: NumPy would run one small GEMM per leading index
+            out = matmul(x.reshape(-1, x.shape[-1]), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+        else:
+            out = matmul(x, weight.T)
         if bias is not None:
             out += bias
         self.save(x, weight)
@@ -60,7 +63,7 @@ class Linear(Function):
         need_x, need_w = self.needs_input_grad[:2]
         need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
         rows = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])
-        grad_x = matmul(grad, weight) if need_x else None
+        grad_x = matmul(rows, weight).reshape(x.shape) if need_x else None
         grad_w = None
         if need_w:
             x_rows = x if x.ndim == 2 else x.reshape(-1, weight.shape[1])
