@@ -61,6 +61,10 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
     Keras does, and integer labels (N,) against C >= 2 output columns are class indices
     that must lie in [0, C). The printed seconds, and ``logs["seconds"]``, time the
     training pass alone.
+
+    ``seed`` repeats the shuffles and dropout masks, not the initial weights: those were
+    drawn when the model was built, so call ``nn.manual_seed(s)`` before building it
+    (as ``torch.manual_seed``) for a run that repeats from its first weight.
     """
     compiled, optimizer = compiled_parts(model, "fit")
     check_numbers(epochs, batch_size, initial_epoch, verbose, seed)
@@ -169,13 +173,14 @@ class _Means:
             self.sums[i] += metric(outputs, y) * size
 
     def logs(self) -> dict:
-        """The means so far: {"loss": ..., metric name: ...}."""
+        """The means so far as plain Python floats: {"loss": ..., metric name: ...}."""
         count = max(self.count, 1)
-        return {"loss": self.loss / count, **{name: total / count for (name, _), total in zip(self.metrics, self.sums)}}
+        return {"loss": float(self.loss / count),
+                **{name: float(total / count) for (name, _), total in zip(self.metrics, self.sums)}}
 
 
 def evaluate(model, X, y, batch_size: int | None = None) -> dict:
-    """The compiled loss and metrics on (X, y), in eval mode and without a graph.
+    """The compiled loss and metrics on (X, y), in eval mode and without a graph, as Python floats.
 
     Each is the mean over the batches weighted by their sizes, as during training: for a
     loss with the default "mean" reduction, the loss of the whole set.
