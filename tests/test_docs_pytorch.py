@@ -7,41 +7,24 @@ namespace and an empty working directory; one whose first line is ``# needs: tor
 from pathlib import Path
 
 import pytest
-from test_readme import FENCE, missing_needs
+from test_readme import blocks, run_block
 
-ROOT = Path(__file__).resolve().parent.parent
-PAGE = ROOT / "docs" / "pytorch.md"
-
-
-def python_blocks() -> list:
-    """Each python block, padded so that a traceback's line numbers are the page's."""
-    text = PAGE.read_text()
-    found = []
-    for match in FENCE.finditer(text):
-        if match.group(1) == "python":
-            line = text.count("\n", 0, match.start()) + 1
-            found.append(pytest.param("\n" * line + match.group(2), id=f"line {line}"))
-    return found
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "pytorch.md"
 
 
 def test_the_page_has_blocks_with_and_without_torch():
-    codes = [param.values[0] for param in python_blocks()]
+    codes = [param.values[0] for param in blocks("python", PAGE)]
     assert len(codes) >= 5 and any("# needs: torch" in code for code in codes)
     assert sum("# needs:" not in code for code in codes) >= 3   # the ones that run everywhere
 
 
-@pytest.mark.parametrize("code", python_blocks())
+@pytest.mark.parametrize("code", blocks("python", PAGE))
 def test_python_block_runs_as_written(code, tmp_path, monkeypatch):
-    missing = missing_needs(code)
-    if missing:
-        pytest.skip(f"the block needs {', '.join(missing)}")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(ROOT))
-    exec(compile(code, str(PAGE), "exec"), {"__name__": "__pytorch_md__"})
+    run_block(code, PAGE, tmp_path, monkeypatch)
 
 
 def test_the_page_names_only_what_exists():
-    """Every nn name the page's lists give as present is there."""
+    """The names the page adds to PyTorch's list are there."""
     import nn
     from nn import functional as F
     for name in ["Identity", "Conv1d", "SiLU", "LogSoftmax", "NLLLoss", "L1Loss", "CrossEntropyLoss"]:
