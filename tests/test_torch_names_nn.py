@@ -315,3 +315,15 @@ def test_the_new_names_are_exported_where_pytorch_has_them():
         assert getattr(nn, name) is getattr(nn.modules, name) and name in nn.__all__ and name in nn.modules.__all__
     for name in ["pad", "one_hot", "nll_loss", "silu", "l1_loss", "conv1d"]:
         assert name in F.__all__ and callable(getattr(F, name))
+
+
+def test_the_new_layers_export_to_onnx(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    model = nn.Sequential(nn.Conv1d(2, 4, 3, padding=1), nn.SiLU(), nn.Flatten(), nn.Identity(), nn.Linear(32, 5),
+                          nn.LogSoftmax(dim=1))
+    x = RNG.standard_normal((3, 2, 8)).astype(np.float32)
+    nn.export_onnx(model, x, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    out = session.run(None, {session.get_inputs()[0].name: x})[0]
+    np.testing.assert_allclose(out, model(x).numpy(), atol=1e-5)
