@@ -81,12 +81,19 @@ def test_pad_errors_name_the_problem():
 def test_one_hot_is_pytorchs(torch, labels, classes):
     out = F.one_hot(labels, classes)
     expected = torch.nn.functional.one_hot(torch.tensor(labels), classes)
-    assert out.dtype == np.int64 and not out.requires_grad
-    np.testing.assert_array_equal(out.data, expected.numpy())
+    assert isinstance(out, np.ndarray) and out.dtype == np.int64   # an integer array, as argmax's
+    np.testing.assert_array_equal(out, expected.numpy())
+
+
+def test_one_hot_is_a_cross_entropy_target_and_never_truncates_arithmetic():
+    logits, labels = Tensor(RNG.standard_normal((4, 3))), np.array([0, 2, 1, 2])
+    targets = F.one_hot(labels, 3)
+    close(F.cross_entropy(logits, targets), F.cross_entropy(logits, labels).data, 1e-6)
+    assert (targets * 0.5).max() == 0.5 and Tensor(targets).dtype == np.float32
 
 
 def test_one_hot_checks_its_labels():
-    np.testing.assert_array_equal(F.one_hot(Tensor._result(np.array([1, 0]), None), 3).data, [[0, 1, 0], [1, 0, 0]])
+    np.testing.assert_array_equal(F.one_hot(Tensor._result(np.array([1, 0]), None), 3), [[0, 1, 0], [1, 0, 0]])
     with pytest.raises(ValueError, match=r"in \[0, 3\)"):
         F.one_hot([0, 3], num_classes=3)
     with pytest.raises(TypeError, match="integers"):

@@ -77,7 +77,7 @@ def cross_entropy(logits, labels, reduction: str = "mean", label_smoothing: floa
         target = labels if labels.dtype.kind == "f" else Tensor._result(labels.data.astype(logits.dtype), None)
     else:
         array = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
-        if array.shape == logits.shape and array.dtype.kind == "f":
+        if array.shape == logits.shape:   # probabilities, or a one-hot array (F.one_hot's int64)
             target = Tensor._result(array.astype(logits.dtype, copy=False), None)
         elif array.shape == (n,):
             if weight is not None or (array == ignore_index).any():

@@ -77,11 +77,13 @@ def _picked(x: Tensor, widths: list, mode: str) -> Tensor:
     return x[(slice(None),) * first + np.ix_(*positions)]
 
 
-def one_hot(labels, num_classes: int = -1) -> Tensor:
+def one_hot(labels, num_classes: int = -1) -> np.ndarray:
     """Integer labels of any shape as one-hot rows: shape ``labels.shape + (num_classes,)``, int64.
 
-    As ``torch.nn.functional.one_hot``: an integer Tensor (no gradient; ``.astype(np.float32)``
-    for floats), ``num_classes=-1`` meaning the largest label plus one.
+    As ``torch.nn.functional.one_hot``, with ``num_classes=-1`` meaning the largest label
+    plus one, but an int64 NumPy array, as every integer result here (``argmax``, labels):
+    a Tensor is floating, and ``Tensor(F.one_hot(y, C))`` is the float32 one. Losses take it
+    as a target as it is.
     """
     array = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     if array.dtype.kind not in "iu":
@@ -93,8 +95,7 @@ def one_hot(labels, num_classes: int = -1) -> Tensor:
     if array.size and (array.min() < 0 or array.max() >= num_classes):
         raise ValueError(f"one_hot: labels must be in [0, {num_classes}), "
                          f"got values from {array.min()} to {array.max()}")
-    encoded = (array[..., None] == np.arange(num_classes)).astype(np.int64)
-    return Tensor._result(encoded, None)
+    return (array[..., None] == np.arange(num_classes)).astype(np.int64)
 
 
 __all__ = ["pad", "one_hot"]
