@@ -4,11 +4,13 @@
   PyTorch's extra methods (``torch_methods.py``) and Keras' (``keras_methods.py``);
 - ``linear.py``, ``activation.py``, ``dropout.py``, ``mlp.py``: dense layers;
 - ``conv.py``, ``pooling.py``, ``flatten.py``: image layers; ``normalization.py``: batch norm;
-- ``container.py``: Sequential, ModuleList, ModuleDict; ``loss.py``: the loss modules.
+- ``container.py``: Sequential, ModuleList, ModuleDict; ``loss.py``: the loss modules;
+- ``sparse.py``: Embedding; ``rnn.py``: RNN, LSTM, GRU and their cells; ``attention.py``:
+  MultiheadAttention; LayerNorm in ``normalization.py``, GELU in ``activation.py``.
 
 Layers hold parameters and check their input; the work is ``nn.functional``'s.
 """
-from .activation import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .activation import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d
 from .dropout import Dropout
@@ -18,8 +20,10 @@ from .linear import Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .mlp import MLP
 from .module import LoadResult, Module, Parameter, StateDictError
-from .normalization import BatchNorm1d, BatchNorm2d
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .sparse import Embedding
 
 __all__ = [
     "Module", "Parameter", "StateDictError", "LoadResult", "use_trainer",
@@ -27,4 +31,5 @@ __all__ = [
     "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm1d", "BatchNorm2d",
     "Sequential", "ModuleList", "ModuleDict",
     "CrossEntropyLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
+    "Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "LayerNorm", "GELU",
 ]
