@@ -19,7 +19,8 @@ from .modules import (MLP, AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss, BCEWith
                       CrossEntropyLoss, Dropout, Flatten, LeakyReLU, Linear, LoadResult, MaxPool2d, Module,
                       ModuleDict, ModuleList, MSELoss, Parameter, ReLU, Sequential, Sigmoid, Softmax,
                       StateDictError, Tanh, use_trainer)
-from .modules import GELU, GRU, LSTM, RNN, Embedding, GRUCell, LayerNorm, LSTMCell, RNNCell
+from .modules import (GELU, GRU, LSTM, RNN, Embedding, GRUCell, LayerNorm, LSTMCell,
+                      MultiheadAttention, RNNCell)
 from .viz import make_dot
 
 # Every Module's compile/fit/evaluate/predict run nn.training's loop; the layers never import it.
@@ -33,4 +34,5 @@ __all__ = [
     "callbacks", "export_onnx", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm2d",
     "io", "training",
     "Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "LayerNorm", "GELU",
+    "MultiheadAttention",
 ]

@@ -10,6 +10,7 @@
 
 Layers hold parameters and check their input; the work is ``nn.functional``'s.
 """
+from .attention import MultiheadAttention
 from .activation import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d
@@ -32,4 +33,5 @@ __all__ = [
     "Sequential", "ModuleList", "ModuleDict",
     "CrossEntropyLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
     "Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "LayerNorm", "GELU",
+    "MultiheadAttention",
 ]
