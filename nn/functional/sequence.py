@@ -47,8 +47,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     allowed, a float one is added to the scores; ``is_causal`` masks the future; ``scale``
     defaults to 1 / sqrt(E); ``dropout_p`` drops attention weights (from ``rng``)."""
     query = _tensor(query)
-    if isinstance(attn_mask, Tensor) and attn_mask.dtype == bool:
-        attn_mask = attn_mask.data
     return attention.scaled_dot_product_attention(query, _tensor(key, query), _tensor(value, query), attn_mask,
                                                   dropout_p, is_causal, scale, rng)
 
