@@ -321,3 +321,26 @@ def test_api_example_shapes():
     out, (h, c) = lstm(x, (h.detach(), c.detach()))
     assert out.shape == (1, 3, 256) and out.dtype == np.float32
     assert "num_layers=2" in repr(lstm) and "batch_first=True" in repr(lstm)
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_safetensors_file_loads_into_pytorch_and_back(mode, tmp_path):
+    torch = pytest.importorskip("torch")
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    ours = make(mode, 3, 4, num_layers=2, bidirectional=True, batch_first=True)
+    nn.save(ours, str(tmp_path / "ours.safetensors"))
+    name = {"lstm": "LSTM", "gru": "GRU"}[mode]
+    theirs = getattr(torch.nn, name)(3, 4, num_layers=2, bidirectional=True, batch_first=True)
+    theirs.load_state_dict(safetensors_torch.load_file(str(tmp_path / "ours.safetensors")))
+    x = RNG.standard_normal((2, 5, 3)).astype(np.float32)
+    out, state = ours(x)
+    t_out, t_state = theirs(torch.from_numpy(x))
+    np.testing.assert_allclose(out.data, t_out.detach().numpy(), atol=1e-5)
+    for a, b in zip(flat(state), flat(t_state)):
+        np.testing.assert_allclose(a.data, b.detach().numpy(), atol=1e-5)
+    # and back: PyTorch's file (its own weights) into a fresh dagrad layer
+    fresh = getattr(torch.nn, name)(3, 4, num_layers=2, bidirectional=True, batch_first=True)
+    safetensors_torch.save_file(fresh.state_dict(), str(tmp_path / "theirs.safetensors"))
+    back = nn.load(make(mode, 3, 4, num_layers=2, bidirectional=True, batch_first=True),
+                   str(tmp_path / "theirs.safetensors"))
+    np.testing.assert_allclose(back(x)[0].data, fresh(torch.from_numpy(x))[0].detach().numpy(), atol=1e-5)
