@@ -74,7 +74,38 @@ def _plus(a, b):
     return a if b is None else a + b
 
 
-class LSTMSequence(Function):
+class _Sequence(Function):
+    """What the three share: inputs (xg, W_hh, [b_hh], [h0, [c0]]), with the initial states
+    left out for zeros (``initial=False``: no input whose shape follows the batch, for export),
+    and the gradients given back in that order."""
+
+    states = 1
+
+    def __init__(self, reverse: bool = False, bias: bool = True, initial: bool = True):
+        self.reverse, self.bias, self.initial = reverse, bias, initial
+
+    def _inputs(self, op: str, gates: int, arrays: tuple) -> tuple:
+        """(xg, W_hh, b_hh or None, [the initial states]) with the shapes checked: (T, N, H)."""
+        xg, w_hh, *rest = arrays
+        b_hh = rest.pop(0) if self.bias else None
+        if not self.initial:
+            n = xg.shape[1] if xg.ndim == 3 else 0
+            rest = [np.zeros((n, w_hh.shape[-1]), dtype=np.result_type(xg, w_hh))] * self.states
+        sizes = _check(op, gates, xg, rest[0], w_hh, b_hh)
+        if self.states == 2 and rest[1].shape != rest[0].shape:
+            raise ValueError(f"{op}: initial cell state of shape {rest[1].shape} does not match the hidden "
+                             f"state's {rest[0].shape}")
+        return (xg, w_hh, b_hh, rest) + sizes
+
+    def _grads(self, d_xg, d_hg, hs, h0, w_hh, state_grads: list) -> tuple:
+        """The gradients in the inputs' order, from the stacked gate gradients."""
+        needs = self.needs_input_grad
+        grad_w, grad_b = _recurrent_grads(d_hg, hs, h0, w_hh, self.reverse, needs[1:3] if self.bias else needs[1:2])
+        grads = (d_xg if needs[0] else None, grad_w) + ((grad_b,) if self.bias else ())
+        return grads + (tuple(state_grads) if self.initial else ())
+
+
+class LSTMSequence(_Sequence):
     """h_t and c_t of an LSTM for every step, stacked as one (2, T, N, H) output
     (``out[0]`` the hidden states, ``out[1]`` the cell states; the final ones are the last
     step's, or the first's with ``reverse``).
@@ -88,14 +119,10 @@ class LSTMSequence(Function):
     d/dW_hh = sum_t d/dxg[t]^T h_(t-1), d/db_hh = d/dxg summed over steps and batch.
     """
 
-    def __init__(self, reverse: bool = False):
-        self.reverse = reverse
+    states = 2
 
-    def forward(self, xg, h0, c0, w_hh, b_hh=None):
-        length, n, hidden = _check("LSTM", 4, xg, h0, w_hh, b_hh)
-        if c0.shape != h0.shape:
-            raise ValueError(f"LSTM: initial cell state of shape {c0.shape} does not match the hidden "
-                             f"state's {h0.shape}")
+    def forward(self, *arrays):
+        xg, w_hh, b_hh, (h0, c0), length, n, hidden = self._inputs("LSTM", 4, arrays)
         dtype = np.result_type(xg, h0, c0, w_hh)
         out = np.empty((2, length, n, hidden), dtype=dtype)
         acts = np.empty((length, n, 4 * hidden), dtype=dtype)
@@ -146,12 +173,10 @@ class LSTMSequence(Function):
             d_xg[t] = d_gates
             d_h, d_c = d_gates @ w_hh, dc * f
         d_xg = np.stack(d_xg)
-        grad_w, grad_b = _recurrent_grads(d_xg, out[0], h0, w_hh, self.reverse, self.needs_input_grad[3:])
-        grads = (d_xg if self.needs_input_grad[0] else None, d_h, d_c, grad_w)
-        return grads if b_hh is None else grads + (grad_b,)
+        return self._grads(d_xg, d_xg, out[0], h0, w_hh, [d_h, d_c])
 
 
-class GRUSequence(Function):
+class GRUSequence(_Sequence):
     """h_t of a GRU for every step, (T, N, H) (the final state is the last step's, or the
     first's with ``reverse``).
 
@@ -163,11 +188,8 @@ class GRUSequence(Function):
     d/db_hh = d/dhg summed over steps and batch.
     """
 
-    def __init__(self, reverse: bool = False):
-        self.reverse = reverse
-
-    def forward(self, xg, h0, w_hh, b_hh=None):
-        length, n, hidden = _check("GRU", 3, xg, h0, w_hh, b_hh)
+    def forward(self, *arrays):
+        xg, w_hh, b_hh, (h0,), length, n, hidden = self._inputs("GRU", 3, arrays)
         dtype = np.result_type(xg, h0, w_hh)
         out = np.empty((length, n, hidden), dtype=dtype)
         hgs = np.empty((length, n, 3 * hidden), dtype=dtype)   # h W_hh^T + b_hh, kept for hg_n
@@ -217,13 +239,11 @@ class GRUSequence(Function):
             d_xg[t] = np.concatenate([d_r, d_z, dn], axis=1)
             d_hg[t] = np.concatenate([d_r, d_z, dn * r], axis=1)
             d_h = gh * z + d_hg[t] @ w_hh
-        d_hg = np.stack(d_hg)
-        grad_w, grad_b = _recurrent_grads(d_hg, out, h0, w_hh, self.reverse, self.needs_input_grad[2:])
-        grads = (np.stack(d_xg) if self.needs_input_grad[0] else None, d_h, grad_w)
-        return grads if b_hh is None else grads + (grad_b,)
+        d_xg = np.stack(d_xg) if self.needs_input_grad[0] else None
+        return self._grads(d_xg, np.stack(d_hg), out, h0, w_hh, [d_h])
 
 
-class RNNSequence(Function):
+class RNNSequence(_Sequence):
     """h_t = act(xg[t] + h_(t-1) W_hh^T + b_hh) for every step, (T, N, H), act tanh or relu.
 
     Backward through time, with gh the gradient reaching h_t: d/dxg[t] = gh (1 - h_t**2) for
@@ -231,13 +251,14 @@ class RNNSequence(Function):
     d/dh = d/dxg[t] W_hh; d/dW_hh = sum_t d/dxg[t]^T h_(t-1), d/db_hh its sum.
     """
 
-    def __init__(self, nonlinearity: str = "tanh", reverse: bool = False):
+    def __init__(self, nonlinearity: str = "tanh", reverse: bool = False, bias: bool = True, initial: bool = True):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.nonlinearity, self.reverse = nonlinearity, reverse
+        super().__init__(reverse, bias, initial)
+        self.nonlinearity = nonlinearity
 
-    def forward(self, xg, h0, w_hh, b_hh=None):
-        length, n, hidden = _check("RNN", 1, xg, h0, w_hh, b_hh)
+    def forward(self, *arrays):
+        xg, w_hh, b_hh, (h0,), length, n, hidden = self._inputs("RNN", 1, arrays)
         out = np.empty((length, n, hidden), dtype=np.result_type(xg, h0, w_hh))
         h, w_t = h0, w_hh.T
         for t in _order(length, self.reverse):
@@ -264,30 +285,35 @@ class RNNSequence(Function):
             d_pre[t] = gh * (1.0 - out[t] * out[t]) if self.nonlinearity == "tanh" else gh * (out[t] > 0)
             d_h = d_pre[t] @ w_hh
         d_pre = np.stack(d_pre)
-        grad_w, grad_b = _recurrent_grads(d_pre, out, h0, w_hh, self.reverse, self.needs_input_grad[2:])
-        grads = (d_pre if self.needs_input_grad[0] else None, d_h, grad_w)
-        return grads if b_hh is None else grads + (grad_b,)
+        return self._grads(d_pre, d_pre, out, h0, w_hh, [d_h])
 
 
-def _bias(b_hh) -> list:
-    return [] if b_hh is None else [b_hh]
+def _apply(cls, xg, w_hh, b_hh, states: list, **attributes):
+    """The node on (xg, W_hh, [b_hh], [states]): states all None mean zeros (no inputs)."""
+    initial = states[0] is not None
+    inputs = [xg, w_hh] + ([] if b_hh is None else [b_hh]) + (states if initial else [])
+    return cls.apply(*inputs, bias=b_hh is not None, initial=initial, **attributes)
 
 
 def lstm_sequence(xg, h0, c0, w_hh, b_hh=None, reverse: bool = False) -> tuple:
-    """An LSTM direction over all steps from input gates ``xg = x @ W_ih.T + b_ih`` (T, N, 4H):
-    (output (T, N, H), h_n (N, H), c_n (N, H))."""
-    out = LSTMSequence.apply(xg, h0, c0, w_hh, *_bias(b_hh), reverse=reverse)
+    """An LSTM direction over all steps from input gates ``xg = x @ W_ih.T + b_ih`` (T, N, 4H)
+    and states (N, H) (both None for zeros): (output (T, N, H), h_n (N, H), c_n (N, H))."""
+    if (h0 is None) != (c0 is None):
+        raise ValueError("LSTM: give both initial states h0 and c0, or neither (zeros)")
+    out = _apply(LSTMSequence, xg, w_hh, b_hh, [h0, c0], reverse=reverse)
     last = 0 if reverse else -1
     return out[0], out[0, last], out[1, last]
 
 
 def gru_sequence(xg, h0, w_hh, b_hh=None, reverse: bool = False) -> tuple:
-    """A GRU direction over all steps from input gates ``xg`` (T, N, 3H): (output (T, N, H), h_n)."""
-    out = GRUSequence.apply(xg, h0, w_hh, *_bias(b_hh), reverse=reverse)
+    """A GRU direction over all steps from input gates ``xg`` (T, N, 3H) and h0 (N, H) (None
+    for zeros): (output (T, N, H), h_n)."""
+    out = _apply(GRUSequence, xg, w_hh, b_hh, [h0], reverse=reverse)
     return out, out[0 if reverse else -1]
 
 
 def rnn_sequence(xg, h0, w_hh, b_hh=None, nonlinearity: str = "tanh", reverse: bool = False) -> tuple:
-    """A plain RNN direction over all steps from input projections ``xg`` (T, N, H): (output, h_n)."""
-    out = RNNSequence.apply(xg, h0, w_hh, *_bias(b_hh), nonlinearity=nonlinearity, reverse=reverse)
+    """A plain RNN direction over all steps from input projections ``xg`` (T, N, H) and h0
+    (None for zeros): (output, h_n)."""
+    out = _apply(RNNSequence, xg, w_hh, b_hh, [h0], nonlinearity=nonlinearity, reverse=reverse)
     return out, out[0 if reverse else -1]

@@ -50,9 +50,7 @@ def _parameter_shapes(suffix: str, gates: int, input_size: int, hidden_size: int
 
 
 def _checked_state(layer: str, what: str, state, expected: tuple, input_shape: tuple, like: Tensor) -> Tensor:
-    """``state`` as a Tensor of shape ``expected``, or zeros for None; a ValueError otherwise."""
-    if state is None:
-        return Tensor(np.zeros(expected, dtype=like.dtype))
+    """``state`` as a Tensor of shape ``expected``; a ValueError naming the layer otherwise."""
     state = state if isinstance(state, Tensor) else like._operand(state)
     if tuple(state.shape) != expected:
         raise ValueError(f"{layer}: {what} of shape {tuple(state.shape)} does not fit input of shape "
@@ -101,14 +99,17 @@ class _RNNBase(Module):
         return tuple(getattr(self, f"{kind}{suffix}", None) for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
     def _initial_states(self, hx, batch: int, unbatched: bool, input_shape: tuple) -> list:
-        """The initial states as (D * num_layers, N, H) Tensors (one, or h and c for the LSTM)."""
+        """The initial states as (D * num_layers, N, H) Tensors (one, or h and c for the LSTM);
+        None for zeros (made inside the recurrent node, so nothing follows the batch outside it)."""
         name, like = type(self).__name__, self.weight_hh_l0
+        if hx is None:
+            return [None] * (2 if self.mode == "LSTM" else 1)
         count = self.num_directions * self.num_layers
         expected = (count, self.hidden_size) if unbatched else (count, batch, self.hidden_size)
         if self.mode == "LSTM":
             if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
                 raise ValueError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
-            pairs = zip(("h_0", "c_0"), hx if hx is not None else (None, None))
+            pairs = zip(("h_0", "c_0"), hx)
         else:
             pairs = [("hx", hx)]
         states = [_checked_state(name, what, state, expected, input_shape, like) for what, state in pairs]
@@ -146,7 +147,7 @@ class _RNNBase(Module):
             for direction in range(self.num_directions):
                 index = layer * self.num_directions + direction
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
-                out, *last = self._direction(F.linear(x, w_ih, b_ih), [s[index] for s in states], w_hh, b_hh,
+                out, *last = self._direction(F.linear(x, w_ih, b_ih), [None if s is None else s[index] for s in states], w_hh, b_hh,
                                              bool(direction))
                 outputs.append(out)
                 for final, state in zip(finals, last):
