@@ -89,6 +89,26 @@ def test_sequence_node_matches_the_steps(kind, reverse):
         np.testing.assert_allclose(got.data, want.data, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["lstm", "gru", "tanh"])
+def test_sequence_node_without_states_starts_from_zeros(kind):
+    inputs = sequence_inputs(kind, 3, 2, 2)
+    states = 2 if kind == "lstm" else 1
+    xg, rest = inputs[0], inputs[1 + states:]
+    zeros = [Tensor(np.zeros((2, 2))) for _ in range(states)]
+    run = run_sequence(kind, False)
+    np.testing.assert_array_equal(run(xg, *([None] * states), *rest).data, run(xg, *zeros, *rest).data)
+    assert ag.gradcheck(lambda *t: run(t[0], *([None] * states), *t[1:]), [xg, *rest])
+    assert ag.gradgradcheck(lambda *t: run(t[0], *([None] * states), *t[1:]), [xg, *rest])
+
+
+def test_lstm_sequence_needs_both_states_or_neither():
+    xg, h0, w = Tensor(np.zeros((3, 2, 8))), Tensor(np.zeros((2, 2))), Tensor(np.zeros((8, 2)))
+    with pytest.raises(ValueError, match="give both initial states h0 and c0, or neither"):
+        lstm_sequence(xg, h0, None, w)
+    with pytest.raises(ValueError, match=r"LSTM: initial cell state of shape \(2, 3\) does not match"):
+        lstm_sequence(xg, h0, Tensor(np.zeros((2, 3))), w)
+
+
 def test_sequence_node_float32_stays_float32():
     xg, h0, c0 = (Tensor(RNG.standard_normal(s).astype(np.float32), requires_grad=True)
                   for s in [(3, 2, 8), (2, 2), (2, 2)])
