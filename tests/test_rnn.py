@@ -166,6 +166,18 @@ def flat(value):
     return list(value) if isinstance(value, tuple) else [value]
 
 
+def assert_same(results, t_results, ours_in, theirs_in, module, twin):
+    """Our outputs, input gradients and parameter gradients equal PyTorch's."""
+    for ours, theirs in zip(results, t_results):
+        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for ours, theirs in zip(ours_in, theirs_in):
+        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-9, atol=1e-12)
+    t_params = dict(twin.named_parameters())
+    for name, param in module.named_parameters():
+        np.testing.assert_allclose(param.grad.data, t_params[name].grad.numpy(), rtol=1e-9, atol=1e-12,
+                                   err_msg=name)
+
+
 GRID = list(itertools.product(MODES, [1, 2], [False, True], ["seq", "batch_first", "unbatched"], [True, False],
                               [False, True]))
 
@@ -191,14 +203,7 @@ def test_layers_match_pytorch(mode, layers, bidirectional, layout, bias, with_hx
     weights = [RNG.standard_normal(r.shape) for r in results]
     sum(((r * w).sum() for r, w in zip(results, weights)), Tensor(0.0)).backward()
     sum((r * torch.from_numpy(w)).sum() for r, w in zip(t_results, weights)).backward()
-    for ours, theirs in zip(results, t_results):
-        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
-    for ours, theirs in zip(ours_in, theirs_in):
-        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-9, atol=1e-12)
-    t_params = dict(twin.named_parameters())
-    for name, param in module.named_parameters():
-        np.testing.assert_allclose(param.grad.data, t_params[name].grad.numpy(), rtol=1e-9, atol=1e-12,
-                                   err_msg=name)
+    assert_same(results, t_results, ours_in, theirs_in, module, twin)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -217,13 +222,7 @@ def test_cells_match_pytorch(mode, bias, batched):
     ours, theirs = flat(module(ours_in[0], pack(ours_in[1:]))), flat(twin(theirs_in[0], pack(theirs_in[1:])))
     sum(((o * (k + 1.0)).sum() for k, o in enumerate(ours)), Tensor(0.0)).backward()
     sum((o * (k + 1.0)).sum() for k, o in enumerate(theirs)).backward()
-    for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-10, atol=1e-12)
-    for a, b in zip(ours_in, theirs_in):
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-9, atol=1e-12)
-    t_params = dict(twin.named_parameters())
-    for name, param in module.named_parameters():
-        np.testing.assert_allclose(param.grad.data, t_params[name].grad.numpy(), rtol=1e-9, atol=1e-12)
+    assert_same(ours, theirs, ours_in, theirs_in, module, twin)
     assert module(ours_in[0]) is not None  # zero states when hx is None
 
 
