@@ -58,6 +58,13 @@ def _checked_state(layer: str, what: str, state, expected: tuple, input_shape: t
     return state
 
 
+def _input_gates(x, w_ih, b_ih):
+    """x @ W_ih.T + b_ih for every step at once, (T, N, G*H), as one 2-D product (NumPy runs a
+    3-D @ as one product per step: 45 against 29 ms for a (64, 32, 256) input and 1024 gates)."""
+    length, batch, width = x.shape
+    return F.linear(x.reshape(length * batch, width), w_ih, b_ih).reshape(length, batch, -1)
+
+
 def _dtype(dtype) -> np.dtype:
     return np.dtype(ag.get_default_dtype() if dtype is None else dtype)
 
@@ -147,8 +154,8 @@ class _RNNBase(Module):
             for direction in range(self.num_directions):
                 index = layer * self.num_directions + direction
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
-                out, *last = self._direction(F.linear(x, w_ih, b_ih), [None if s is None else s[index] for s in states], w_hh, b_hh,
-                                             bool(direction))
+                initial = [None if s is None else s[index] for s in states]
+                out, *last = self._direction(_input_gates(x, w_ih, b_ih), initial, w_hh, b_hh, bool(direction))
                 outputs.append(out)
                 for final, state in zip(finals, last):
                     final.append(state)
