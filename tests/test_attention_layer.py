@@ -54,7 +54,8 @@ def test_matches_pytorch(layout, attention, mask_kind, bias, average):
         module.out_proj.bias.data[:] = RNG.standard_normal(E)
     twin = twin_of(torch, module)
     unbatched = layout == "unbatched"
-    shape = lambda length: {"seq": (length, N, E), "batch_first": (N, length, E), "unbatched": (length, E)}[layout]  # noqa: E731
+    layouts = {"seq": lambda n: (n, N, E), "batch_first": lambda n: (N, n, E), "unbatched": lambda n: (n, E)}
+    shape = layouts[layout]
     if attention == "self":
         arrays = [RNG.standard_normal(shape(L))]
     else:

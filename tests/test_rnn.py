@@ -363,3 +363,14 @@ def test_safetensors_file_loads_into_pytorch_and_back(mode, tmp_path):
     back = nn.load(make(mode, 3, 4, num_layers=2, bidirectional=True, batch_first=True),
                    str(tmp_path / "theirs.safetensors"))
     np.testing.assert_allclose(back(x)[0].data, fresh(torch.from_numpy(x))[0].detach().numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru", "tanh"])
+def test_second_derivatives_through_a_bidirectional_layer(mode):
+    module = make(mode, 2, 2, bidirectional=True, dtype=np.float64)
+    x = leaf(3, 2, 2)
+
+    def run(x):
+        out, _ = module(x)
+        return (out * out).sum()
+    assert ag.gradgradcheck(run, [x])

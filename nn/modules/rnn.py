@@ -103,7 +103,8 @@ class _RNNBase(Module):
 
     def _weights(self, layer: int, direction: int) -> tuple:
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
-        return tuple(getattr(self, f"{kind}{suffix}", None) for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+        kinds = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        return tuple(getattr(self, f"{kind}{suffix}", None) for kind in kinds)
 
     def _initial_states(self, hx, batch: int, unbatched: bool, input_shape: tuple) -> list:
         """The initial states as (D * num_layers, N, H) Tensors (one, or h and c for the LSTM);
