@@ -37,6 +37,9 @@ class BatchNormTrain(Function):
 
     def forward(self, x, weight, bias):
         axes, view = _axes(x)
+        if not x.size:  # no values to take statistics of (a batch of 0): an empty result, as PyTorch
+            self.save(x, weight, None, None)
+            return np.empty(x.shape, np.result_type(x, weight, bias))
         mean = x.mean(axis=axes, keepdims=True)
         out = x - mean
         var = _per_channel(out, out) / (x.size // x.shape[1])
@@ -54,6 +57,9 @@ class BatchNormTrain(Function):
         axes, view = _axes(x)
         if recorded(grad):
             return self._recorded(grad, x, weight, axes, view)
+        if not x.size:
+            zeros = np.zeros(weight.shape, grad.dtype)
+            return np.zeros(x.shape, grad.dtype), zeros if need_w else None, zeros if need_b else None
         m = x.size // x.shape[1]
         centred = x - mean
         grad_b = grad.sum(axis=axes)
