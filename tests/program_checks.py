@@ -8,6 +8,8 @@ A program is ``run(lib, leaves) -> output``, written once for both engines: ``li
 from __future__ import annotations
 
 import warnings
+from contextlib import ExitStack, contextmanager
+from unittest.mock import patch
 
 import numpy as np
 
@@ -19,6 +21,20 @@ except ImportError:  # the PyTorch comparison is skipped; the finite differences
     torch = None
 
 STEP = 1e-6
+
+
+@contextmanager
+def small_blocks():
+    """The fast paths' block, piece and chunk sizes made tiny, so the loops over several blocks
+    (taken by large inputs only) run on the small inputs of a test."""
+    from autograd.ops import conv_arrays, elementwise, windows
+
+    with ExitStack() as stack:
+        for module, names in ((conv_arrays, dict(BLOCK=48, MIN_ROWS=2, FORWARD_BLOCK=40, SCRATCH_LIMIT=64,
+                                                 LONG_K=8, SMALL_RESULT=1 << 10, CHUNK=4)),
+                              (elementwise, dict(_PIECE=4)), (windows, dict(CACHE_BLOCK=8))):
+            stack.enter_context(patch.multiple(module, **names))
+        yield
 
 
 def weights_for(shape: tuple) -> np.ndarray:

@@ -13,7 +13,7 @@ from hypothesis import given, strategies as st  # noqa: E402
 import autograd as ag  # noqa: E402
 from autograd.ops.batchnorm import BatchNormTrain  # noqa: E402
 from nn import functional as F  # noqa: E402
-from program_checks import check_program, torch  # noqa: E402
+from program_checks import check_program, small_blocks, torch  # noqa: E402
 
 
 def _batch_last(a):
@@ -69,8 +69,8 @@ def _pair(data, shape, **kwargs):
     return tuple(zip(rows, columns))
 
 
-@given(st.data())
-def test_conv2d(data):
+def _conv_program(data):
+    """(run, arrays, views): conv2d with drawn arguments, then maybe a relu and a pool."""
     shape = _image(data)
     kernel, stride, padding, dilation = _pair(data, shape)
     out_channels = data.draw(st.integers(1, 3), label="out channels")
@@ -91,7 +91,20 @@ def test_conv2d(data):
         if then == "avg_pool":
             return (F.avg_pool2d if lib is ag else torch.nn.functional.avg_pool2d)(out, 1 if min(out.shape[2:]) < 2 else 2)
         return out
-    check_program(run, arrays, [_layout(data), None, None])
+    return run, arrays, [_layout(data), None, None]
+
+
+@given(st.data())
+def test_conv2d(data):
+    check_program(*_conv_program(data))
+
+
+@given(st.data())
+def test_conv2d_and_pools_in_many_blocks(data):
+    """The loops over blocks of rows, columns, channels and chunks, which only large inputs take."""
+    run, arrays, views = _conv_program(data)
+    with small_blocks():
+        check_program(run, arrays, views)
 
 
 @given(st.data(), st.sampled_from(["max", "avg"]))

@@ -11,6 +11,7 @@ derivatives are recorded.
 """
 from __future__ import annotations
 
+import math
 from contextlib import nullcontext
 
 import numpy as np
@@ -61,15 +62,21 @@ class Linear(Function):
         x, weight = self.saved
         need_x, need_w = self.needs_input_grad[:2]
         need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
-        rows = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])
+        # reshapes with the row count spelt out: -1 is undetermined with 0 features
+        rows = grad if grad.ndim == 2 else grad.reshape(_count_rows(grad), weight.shape[0])
         grad_x = matmul(grad, weight) if need_x else None
         grad_w = None
         if need_w:
-            x_rows = x if x.ndim == 2 else x.reshape(-1, weight.shape[1])
+            x_rows = x if x.ndim == 2 else x.reshape(_count_rows(x), weight.shape[1])
             # The gradient in the weight's own layout, so the optimizer's updates stay contiguous.
             grad_w = matmul(x_rows.T, rows).T if _column_major(weight) else matmul(rows.T, x_rows)
         grad_b = rows.sum(axis=0) if need_b else None
         return (grad_x, grad_w) if len(self.needs_input_grad) == 2 else (grad_x, grad_w, grad_b)
+
+
+def _count_rows(a) -> int:
+    """The rows of a batch of rows (..., features): the product of all axes but the last."""
+    return math.prod(a.shape[:-1])
 
 
 class LeakyReLU(Function):
