@@ -77,6 +77,10 @@ class BatchNormTrain(Function):
     def _recorded(self, grad, x, weight, axes, view):
         """The same rule with engine ops on Tensors (create_graph): the statistics are
         recomputed from x, so the second derivative sees them depend on it."""
+        if not x.data.size:  # a batch of 0: zeros, without the statistics of nothing
+            grad_x, grad_b = grad * 0.0, grad.sum(axis=axes)
+            return tuple(g if need else None
+                         for g, need in zip((grad_x, grad_b * 0.0, grad_b), self.needs_input_grad))
         mean = x.mean(axis=axes, keepdims=True)
         centred = x - mean
         inv_std = ((centred * centred).mean(axis=axes, keepdims=True) + self.eps) ** -0.5
