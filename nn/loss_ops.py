@@ -52,6 +52,8 @@ class CrossEntropy(Function):
 
     def forward(self, logits, target):
         n, classes = logits.shape
+        if not classes:  # no softmax of nothing (PyTorch gives -0 a row, yet NaN for their mean)
+            raise ValueError(f"CrossEntropy: logits of shape {logits.shape} have no classes")
         eps = self.label_smoothing
         shifted = logits - logits.max(axis=1, keepdims=True)
         probs = np.exp(shifted)

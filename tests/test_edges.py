@@ -182,3 +182,20 @@ def test_second_derivatives_of_a_batch_of_0(op):
     (grad,) = ag.grad((op(x) ** 2).sum(), [x], create_graph=True)
     grad.sum().backward()
     assert grad.shape == x.shape == x.grad.shape
+
+
+def test_cross_entropy_of_no_classes_raises():
+    with pytest.raises(ValueError, match=r"CrossEntropy: logits of shape \(2, 0\)"):
+        F.cross_entropy(leaf(np.zeros((2, 0))), np.zeros((2, 0)))
+
+
+def test_sigmoid_of_a_large_array_with_nan_and_infinities():
+    """The large-array path (exp left to overflow, silenced) against the small one, in float32."""
+    special = np.array([-np.inf, np.nan, np.inf, -1e4, 1e4, 0.5], np.float32)
+    large = leaf(np.tile(special, 500)[::-1], np.float32)
+    small = leaf(special[::-1], np.float32)
+    y = large.sigmoid()
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y.numpy()[:6], small.sigmoid().numpy())
+    y.sum().backward()
+    assert large.grad.dtype == np.float32
