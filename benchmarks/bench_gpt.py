@@ -50,10 +50,8 @@ BATCH, LR, BETAS, DECAY, CLIP = 12, 1e-3, (0.9, 0.99), 0.1, 1.0
 
 
 def torch_state(torch, model) -> dict:
-    """dagrad's state dict as PyTorch tensors, the tied head under both of its names."""
-    state = model.state_dict()
-    state.setdefault("lm_head.weight", state["transformer.wte.weight"])
-    return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()}
+    """dagrad's state dict as PyTorch tensors (the tied head is under both of its names in both)."""
+    return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in model.state_dict().items()}
 
 
 def decay_groups(named, decay: float) -> list:

@@ -47,7 +47,7 @@ class CausalSelfAttention(nn.Module):
         k = C.transpose(k.view(B, T, self.n_head, C_ // self.n_head), 1, 2)
         v = C.transpose(v.view(B, T, self.n_head, C_ // self.n_head), 1, 2)
         # softmax(q k^T / sqrt(hs) + causal mask) v: token t sees tokens 0..t only
-        y = C.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
                                            is_causal=True)
         y = C.transpose(y, 1, 2).reshape(B, T, C_)  # the heads side by side again
         return self.resid_dropout(self.c_proj(y))
@@ -56,7 +56,7 @@ class CausalSelfAttention(nn.Module):
 class MLP(nn.Module):
     def __init__(self, config: GPTConfig):
         self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
-        self.gelu = C.GELU(approximate="tanh")
+        self.gelu = nn.GELU(approximate="tanh")
         self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
         self.dropout = nn.Dropout(config.dropout)
 
@@ -66,9 +66,9 @@ class MLP(nn.Module):
 
 class Block(nn.Module):
     def __init__(self, config: GPTConfig):
-        self.ln_1 = C.LayerNorm(config.n_embd, bias=config.bias)
+        self.ln_1 = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.attn = CausalSelfAttention(config)
-        self.ln_2 = C.LayerNorm(config.n_embd, bias=config.bias)
+        self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.mlp = MLP(config)
 
     def forward(self, x):
@@ -80,11 +80,11 @@ class GPT(nn.Module):
     def __init__(self, config: GPTConfig):
         self.config = config
         self.transformer = nn.ModuleDict(dict(
-            wte=C.Embedding(config.vocab_size, config.n_embd),   # token embedding
-            wpe=C.Embedding(config.block_size, config.n_embd),   # position embedding
+            wte=nn.Embedding(config.vocab_size, config.n_embd),   # token embedding
+            wpe=nn.Embedding(config.block_size, config.n_embd),   # position embedding
             drop=nn.Dropout(config.dropout),
             h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
-            ln_f=C.LayerNorm(config.n_embd, bias=config.bias)))
+            ln_f=nn.LayerNorm(config.n_embd, bias=config.bias)))
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.transformer["wte"].weight = self.lm_head.weight  # weight tying: one matrix, two uses
         # GPT-2's initialisation: N(0, 0.02), the projections into the residual stream scaled down by depth
