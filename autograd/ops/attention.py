@@ -34,14 +34,14 @@ class MaskedSoftmax(Softmax):
 
     def forward(self, a):
         out = a.copy() if self.mask is None else np.where(self.mask, a, -np.inf).astype(a.dtype, copy=False)
-        shift = _max(out, self.axis, "MaskedSoftmax")
+        shift = _max(out, self.axis)
         shift[shift == -np.inf] = 0  # an empty row: exp(-inf - 0) = 0 rather than NaN
         out -= shift
         np.exp(out, out=out)
         total = out.sum(axis=self.axis, keepdims=True)
         total[total == 0] = 1
         out /= total
-        self.save(out)
+        self.save(out, self.axis)  # as Softmax saves it: its rule is inherited
         return out
 
 

@@ -63,7 +63,7 @@ class Embedding(Function):
     def attributes(self) -> dict:
         return {"ids": self.ids.shape, "padding_idx": self.padding_idx}
 
-    def forward(self, weight):
+    def forward(self, weight, ids=None):  # ids: the traced input, when exporting (the ids attribute is used)
         if weight.ndim != 2:
             raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape "
                              f"{weight.shape}")
@@ -76,8 +76,10 @@ class Embedding(Function):
     def backward(self, grad):
         (rows,) = self.saved
         if recorded(grad):
-            return EmbeddingGrad.apply(grad, ids=self.ids, rows=rows, padding_idx=self.padding_idx)
-        return scatter_rows(grad, self.ids, rows, self.padding_idx)
+            grad_weight = EmbeddingGrad.apply(grad, ids=self.ids, rows=rows, padding_idx=self.padding_idx)
+        else:
+            grad_weight = scatter_rows(grad, self.ids, rows, self.padding_idx)
+        return grad_weight if len(self.needs_input_grad) == 1 else (grad_weight, None)  # ids: no gradient
 
 
 class EmbeddingGrad(Function):
@@ -130,5 +132,8 @@ def embedding(ids, weight, padding_idx: int | None = None):
     Tensor of whole numbers); repeated ids add their gradients, the ``padding_idx`` row gets
     none. An id out of range raises IndexError naming the id and the size."""
     rows = weight.shape[0] if weight.ndim else 0
-    ids = embedding_ids(ids, rows)
-    return Embedding.apply(weight, ids=ids, padding_idx=padding_row(padding_idx, rows))
+    data = embedding_ids(ids, rows)
+    padding = padding_row(padding_idx, rows)
+    if getattr(ids, "requires_grad", False):  # a traced input (export): recorded as an input, no gradient
+        return Embedding.apply(weight, ids, ids=data, padding_idx=padding)
+    return Embedding.apply(weight, ids=data, padding_idx=padding)

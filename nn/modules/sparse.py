@@ -36,8 +36,9 @@ class Embedding(Module):
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, ids) -> Tensor:
-        ids = embedding_ids(ids, self.num_embeddings, f"Embedding({self.num_embeddings}, {self.embedding_dim})")
-        return F.embedding(ids, self.weight, self.padding_idx)
+        checked = embedding_ids(ids, self.num_embeddings, f"Embedding({self.num_embeddings}, {self.embedding_dim})")
+        # a traced input (export_onnx) goes on as a Tensor, so the graph records that the ids come from it
+        return F.embedding(ids if getattr(ids, "requires_grad", False) else checked, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
         pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"

@@ -29,6 +29,11 @@ BatchNorm1d/2d, eval mode (patterns.py)   BatchNormalization
 Unfold (im2col), Fold (col2im)            Conv, ConvTranspose by a one-hot kernel; Reshape
 LSTMSequence, GRUSequence, RNNSequence    unrolled over the example's length (recurrent.py)
 (nn.LSTM, nn.GRU, nn.RNN)
+Embedding (ids: the input, or constants)  Gather (transformer.py)
+LayerNorm                                 LayerNormalization
+GELU (exact, tanh)                        Erf or Tanh, Mul, Add
+CausalAttention (is_causal attention)     MatMul, Transpose, Mul, Where(mask), Softmax, MatMul
+MaskedSoftmax (masked attention)          Where(mask), Softmax (a row with nothing allowed: NaN)
 ========================================  ============================================
 
 Dropout in eval mode records nothing. BatchNorm1d/2d in eval mode record elementwise ops
@@ -47,6 +52,7 @@ from autograd.ops import conv, elementwise as ew, linalg, pool, reduce, shape
 from autograd.ops import nn as fused
 
 from .recurrent import RECURRENT_CONVERTERS
+from .transformer import TRANSFORMER_CONVERTERS
 
 INT64_MAX, INT64_MIN = np.iinfo(np.int64).max, np.iinfo(np.int64).min
 
@@ -62,7 +68,7 @@ CONVERTERS = {
     ew.Add: _same("Add"), ew.Sub: _same("Sub"), ew.Mul: _same("Mul"), ew.Div: _same("Div"),
     ew.Neg: _same("Neg"), ew.Exp: _same("Exp"), ew.Log: _same("Log"), ew.Sigmoid: _same("Sigmoid"),
     ew.Tanh: _same("Tanh"), ew.ReLU: _same("Relu"), linalg.MatMul: _same("MatMul"),
-    **RECURRENT_CONVERTERS,
+    **RECURRENT_CONVERTERS, **TRANSFORMER_CONVERTERS,
 }
 
 
