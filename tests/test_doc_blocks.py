@@ -7,7 +7,7 @@ import pytest
 
 from test_readme import FENCE, ROOT, missing_needs
 
-PAGES = ("guide.md", "export.md")
+PAGES = ("guide.md", "export.md", "attention.md")
 
 
 def _blocks() -> list:
