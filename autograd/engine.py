@@ -7,6 +7,7 @@ at all when it is the only node left to run.
 """
 from __future__ import annotations
 
+import threading
 from heapq import heappop, heappush
 from sys import getrefcount
 
@@ -88,10 +89,15 @@ class LeafGradients:
     def __init__(self, create_graph: bool):
         self.create_graph = create_graph
         self.sums = {}  # leaf -> its gradient summed over this pass
+        # For code that must act during the pass (DistributedDataParallel's all-reduce):
+        self.watchers = {}   # leaf -> watcher(leaf, its sum so far), called on each gradient it receives
+        self.finishers = []  # called when every rule has run, before the sums are delivered
 
     def add(self, leaf, grad) -> None:
         sums = self.sums
         sums[leaf] = sums[leaf] + grad if leaf in sums else grad
+        if self.watchers and leaf in self.watchers:
+            self.watchers[leaf](leaf, sums[leaf])
 
     def deliver(self) -> None:
         handout = Handout(self.create_graph)
@@ -236,5 +242,22 @@ def backward(tensors, grads, retain_graph: bool = False, create_graph: bool = Fa
                 "or it was computed under no_grad()")
     seeds = [seed_gradient(t, g, create_graph) for t, g in zip(tensors, grads)]
     leaves = LeafGradients(create_graph)
-    run_backward(tensors, seeds, retain_graph, create_graph, leaves.add)
+    running = _running.__dict__.setdefault("passes", [])
+    running.append(leaves)
+    try:
+        run_backward(tensors, seeds, retain_graph, create_graph, leaves.add)
+        for finish in leaves.finishers:
+            finish()
+    finally:
+        running.pop()
     leaves.deliver()
+
+
+_running = threading.local()  # .passes: the LeafGradients of this thread's backward() calls under way
+
+
+def running_backward() -> LeafGradients | None:
+    """The LeafGradients of this thread's innermost ``backward()`` under way (None outside one, and
+    in ``autograd.grad``): a rule may watch leaves or add finishers there, as DistributedDataParallel does."""
+    passes = getattr(_running, "passes", None)
+    return passes[-1] if passes else None

@@ -116,11 +116,13 @@ def report(results: dict) -> str:
     for name, r in results["configurations"].items():
         s, ratio = r["seconds_per_epoch"], r["dagrad_over"]
         torch_cell = f"{s['torch']:.3f} ({ratio['torch']:.2f}x)" if "torch" in s else "-"
-        rows.append([name, f"{s['numpy']:.3f}", f"{s['dagrad']:.3f} ({ratio['numpy']:.2f}x)", torch_cell,
+        strict_cell = f"{s['strict']:.3f} ({ratio['strict']:.2f}x)" if "strict" in s else "-"
+        rows.append([name, f"{s['numpy']:.3f}", f"{s['dagrad']:.3f} ({ratio['numpy']:.2f}x)", strict_cell, torch_cell,
                      f"{r['peak_mib']['dagrad']:.1f} / {r['peak_mib']['numpy']:.1f}"])
     lines = [f"# Seconds per epoch, medians; ratios are medians of epochs run side by side "
              f"({results['machine']})", "",
-             table(rows, ["configuration", "hand-written NumPy", "dagrad (vs NumPy)", "PyTorch (dagrad/PyTorch)",
+             table(rows, ["configuration", "hand-written NumPy", "dagrad (vs NumPy)", "strict NumPy loop (dagrad/strict)",
+                          "PyTorch (dagrad/PyTorch)",
                           "peak MiB dagrad / NumPy"])]
     for name, r in results["configurations"].items():
         if "inference" in r:

@@ -9,7 +9,7 @@ import numpy as np
 import nn
 from autograd import Tensor, no_grad
 from benchmarks.handwritten_fast import HandwrittenReluMLP
-from benchmarks.textbook_numpy import TextbookMLP, one_hot
+from benchmarks.textbook_numpy import StrictMLP, TextbookMLP, one_hot
 from nn import functional as F
 
 SEED_LR, SEED_L2, SEED_BATCH = 0.0005, 0.01, 100
@@ -107,8 +107,10 @@ def seed_runners(X, y, dtype, torch, epochs=None) -> dict:
     loss = lambda logits, labels: F.binary_cross_entropy_with_logits(logits, eye[labels], reduction="sum")  # noqa
     loader = nn.data.DataLoader(X, y, SEED_BATCH, seed=shuffle, drop_last=True)
     targets = one_hot(y, dtype=dtype)
+    strict = StrictMLP(l2=SEED_L2, eta=SEED_LR, minibatch_size=SEED_BATCH, seed=1, dtype=dtype)
     runners = {"dagrad": DagradRunner(model, loss, optimizer, loader),
-               "numpy": NumpyRunner(textbook, lambda: textbook.epoch(X, targets))}
+               "numpy": NumpyRunner(textbook, lambda: textbook.epoch(X, targets)),
+               "strict": NumpyRunner(strict, lambda: strict.epoch(X, targets))}
     if torch is not None:
         net = _torch_mlp(torch, weights, torch.nn.Sigmoid, dtype)
         params = list(net.parameters())

@@ -7,12 +7,13 @@
 
 Subpackages, named as they are imported (imports point down this list, never up):
 ``functional`` (F), ``modules`` (every layer, re-exported here), ``optim``, ``data``,
-``datasets``, ``io`` (save, load, export_onnx), ``callbacks``, ``training`` (the loop
-behind ``model.fit``); ``init`` and ``utils`` are single files, as PyTorch's.
+``datasets``, ``io`` (save, load, export_onnx), ``distributed`` (data parallelism over
+MPI), ``callbacks``, ``training`` (the loop behind ``model.fit``); ``init`` and ``utils``
+are single files, as PyTorch's.
 """
 from . import functional, init, optim, utils
 from . import data, datasets
-from . import callbacks, io, training
+from . import callbacks, distributed, io, training
 from .init import manual_seed
 from .io import CheckpointError, export_onnx, load, load_state, save, save_state
 from .modules import (MLP, AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss, BCEWithLogitsLoss, Conv2d,
@@ -30,5 +31,5 @@ __all__ = [
     "CheckpointError", "make_dot", "manual_seed", "functional", "optim", "init", "data", "datasets",
     "utils", "ModuleList", "ModuleDict", "CrossEntropyLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
     "callbacks", "export_onnx", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm2d",
-    "io", "training",
+    "io", "training", "distributed",
 ]
