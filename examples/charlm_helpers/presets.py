@@ -74,7 +74,7 @@ def _positive(text: str) -> float:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    """The example's options (API.md lists them); every path is checked here, before anything loads."""
+    """The example's options (--help lists them); every path is checked here, before anything loads."""
     parser = argparse.ArgumentParser(description="Train a character-level language model with dagrad, then "
                                                  "write text with it.")
     parser.add_argument("--preset", choices=sorted(PRESETS),
