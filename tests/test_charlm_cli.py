@@ -13,9 +13,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 from charlm_standin import standin_layers  # noqa: F401 (nn.Embedding and nn.LSTM until they are in nn)
+from test_mnist_stumbles import _ctrl_c  # a function that presses Ctrl-C, by a real SIGINT or the exception
 
 import nn
 from nn.datasets import shakespeare
@@ -353,16 +353,6 @@ def test_ctrl_c_in_training_stops_after_the_step_reports_and_still_saves(charlm,
     assert len(saved["sample"]) == 6
     nn.load(charlm.build_model(tiny, len(set(TEXT)), 0), model)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # the handler is put back
-
-
-def _ctrl_c(how: str):
-    """A function that presses Ctrl-C: a real SIGINT (outside the loop, Python's handler raises
-    KeyboardInterrupt) or the KeyboardInterrupt itself."""
-    def press(*args, **kwargs):
-        if how == "signal":
-            signal.raise_signal(signal.SIGINT)
-        raise KeyboardInterrupt  # not reached after a real SIGINT
-    return press
 
 
 @pytest.mark.parametrize("how", ["signal", "exception"])

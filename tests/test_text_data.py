@@ -1,18 +1,17 @@
 """Text for language models: nn.data.CharTokenizer, nn.data.RandomWindows, nn.datasets.load_shakespeare.
 
-Downloads go to an HTTP server on 127.0.0.1 serving a small fake corpus whose checksum the
+Downloads go to test_datasets' HTTP server on 127.0.0.1 serving a small fake corpus whose checksum the
 test patches in; never the network. The real corpus is read from $SHAKESPEARE_DIR (tests
 needing it are skipped without it).
 """
 import hashlib
-import http.server
 import os
 import re
 import socket
-import threading
 
 import numpy as np
 import pytest
+from test_datasets import server  # noqa: F401 (fixture: an HTTP server on 127.0.0.1 serving server.routes)
 
 import autograd as ag
 import nn
@@ -188,34 +187,6 @@ def test_offline_the_error_says_which_file_to_put_where(tmp_path, no_mirrors, do
 
 
 # load_shakespeare: downloads, from a local HTTP server
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    """Serve ``server.routes``: path -> (body, declared Content-Length)."""
-
-    def do_GET(self):
-        self.server.requests.append(self.path)
-        if self.path not in self.server.routes:
-            self.send_error(404)
-            return
-        body, length = self.server.routes[self.path]
-        self.send_response(200)
-        self.send_header("Content-Length", str(length))
-        self.end_headers()
-        self.wfile.write(body)  # then hang up, even if the body is short
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture

@@ -5,17 +5,7 @@ import os
 
 import numpy as np
 
-NEEDS_MATPLOTLIB = "--plots needs matplotlib: pip install matplotlib (or pip install -e '.[plot]')"
-
-
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise SystemExit(NEEDS_MATPLOTLIB) from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+from common_helpers.plotting import pyplot
 
 
 def write_plots(directory, history, step_losses) -> list:
@@ -23,7 +13,7 @@ def write_plots(directory, history, step_losses) -> list:
     the evaluated train and validation losses. Returns the paths written (none without training)."""
     if not step_losses:
         return []
-    plt = _pyplot()
+    plt = pyplot()
     os.makedirs(directory, exist_ok=True)
     figure, axes = plt.subplots(figsize=(7, 4.5))
     steps = np.arange(1, len(step_losses) + 1)

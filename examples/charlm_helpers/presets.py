@@ -7,10 +7,10 @@ takes, and the recipe that trains it. Adding a preset is adding a row to ``PRESE
 from __future__ import annotations
 
 import argparse
-import math
 from dataclasses import dataclass
 
 from charlm_helpers.checks import path_problem
+from common_helpers.numbers import positive, whole
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Preset:
     clip: float = 1.0          # the gradients' joint norm is clipped to this (0: no clipping)
     eval_interval: int = 250   # steps between evaluations (and always after the last one)
     eval_windows: int = 256    # random windows of each split per evaluation (at least 200)
-    eval_batch: int = 128      # windows per forward pass when evaluating (no graph is recorded)
+    eval_batch: int = 32       # windows per forward pass when evaluating (32 ran faster than 128 or 256 here)
 
 
 PRESETS = {
@@ -48,31 +48,6 @@ DEFAULT_PRESET = "lstm"
 MAX_SEED = 2 ** 32 - 1
 
 
-def _whole(minimum: int, maximum: int | None = None):
-    """An argparse type: a whole number of at least ``minimum`` (and at most ``maximum``, if given)."""
-    def number(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            allowed = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-            raise argparse.ArgumentTypeError(f"must be {allowed}, not {value}")
-        return value
-    return number
-
-
-def _positive(text: str) -> float:
-    """An argparse type: a finite number above zero."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number above 0, not {text}")
-    return value
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     """The example's options (--help lists them); every path is checked here, before anything loads."""
     parser = argparse.ArgumentParser(description="Train a character-level language model with dagrad, then "
@@ -82,21 +57,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--text", metavar="FILE",
                         help="train on this UTF-8 text file (default: tiny Shakespeare, from $SHAKESPEARE_DIR "
                              "or the cache, downloaded once)")
-    parser.add_argument("--steps", type=_whole(0), metavar="N",
+    parser.add_argument("--steps", type=whole(0), metavar="N",
                         help="training steps (default: the preset's; 0 with --load)")
-    parser.add_argument("--seed", type=_whole(0, MAX_SEED), default=1, metavar="S",
+    parser.add_argument("--seed", type=whole(0, MAX_SEED), default=1, metavar="S",
                         help=f"random seed from 0 to {MAX_SEED} (weights, batches, the sample)")
     parser.add_argument("--metrics-json", metavar="PATH", help="write the run's metrics as JSON")
     parser.add_argument("--save", metavar="PATH",
                         help="save the model with its vocabulary and preset (.npz, or .safetensors by suffix)")
     parser.add_argument("--load", metavar="PATH", help="start from a model saved with --save")
-    parser.add_argument("--sample", type=_whole(0), metavar="N",
+    parser.add_argument("--sample", type=whole(0), metavar="N",
                         help="write N characters after training or loading (default: 200, none with --quiet)")
     parser.add_argument("--prompt", default="\n", metavar="TEXT", help="the text the sample starts from "
                                                                         "(default: a newline)")
-    parser.add_argument("--temperature", type=_positive, default=1.0, metavar="T",
+    parser.add_argument("--temperature", type=positive, default=1.0, metavar="T",
                         help="divide the logits by T before sampling (below 1: safer, above 1: wilder)")
-    parser.add_argument("--top-k", type=_whole(1), metavar="K", help="sample from the K likeliest characters only")
+    parser.add_argument("--top-k", type=whole(1), metavar="K", help="sample from the K likeliest characters only")
     parser.add_argument("--plots", metavar="DIR", help="write the loss curves as loss.png into DIR")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the final line (and the sample, when --sample is given)")

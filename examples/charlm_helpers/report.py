@@ -92,7 +92,8 @@ class Report:
         return 130
 
     def write_metrics(self, preset, steps: int, seconds: float, sample: str | None, **extra) -> None:
-        """The metrics JSON (preset, steps, final losses, seconds, history, sample, then ``extra``), written atomically."""
+        """The metrics JSON (preset, steps, the final losses, seconds, history, sample, then ``extra``),
+        written atomically."""
         last = self.history[-1]
         metrics = dict(preset=preset.name, steps=steps, train_loss=last["train_loss"], val_loss=last["val_loss"],
                        seconds=seconds, history=self.history, sample=sample, **extra)
