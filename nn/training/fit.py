@@ -36,14 +36,14 @@ import numpy as np
 from autograd import Tensor, no_grad
 from autograd.random import generator_used
 
-from ..callbacks import Callback, History
+from ..callbacks import BlasThreads, Callback, History
 from .checks import (arrays, batch_size_of, check_numbers, check_schedule, checked_callbacks,
                               compiled_parts, checked_data, modes_kept, targets)
 
 
 def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None, validation_split: float = 0.0,
         shuffle: bool = True, schedule=None, callbacks=(), verbose: int = 1, seed=None, initial_epoch: int = 0,
-        *, drop_last: bool = False, validation_batch_size: int | None = None) -> History:
+        *, drop_last: bool = False, validation_batch_size: int | None = None, blas_threads="auto") -> History:
     """Train ``model`` on (X, y) for epochs ``initial_epoch`` .. ``epochs - 1``; return the History.
 
     Everything is checked before the first step. ``validation_split`` takes the last
@@ -61,7 +61,16 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
     Keras does, and integer labels (N,) against C >= 2 output columns are class indices
     that must lie in [0, C). The printed seconds, and ``logs["seconds"]``, time the
     training pass alone.
+
+    ``blas_threads="auto"`` times a few batches with NumPy's BLAS threads and with one
+    thread, trains with the faster, and measures again every few seconds
+    (``nn.callbacks.BlasThreads``): on a quiet machine the threads help, beside another
+    busy process they make training many times slower. ``None`` leaves the threads alone.
+    The initial weights are drawn when the model is built: seed them with
+    ``nn.manual_seed(s)`` before building it; ``seed`` here repeats the shuffles and masks.
     """
+    if blas_threads not in ("auto", None):
+        raise ValueError(f"fit: blas_threads must be 'auto' or None, got {blas_threads!r}")
     compiled, optimizer = compiled_parts(model, "fit")
     check_numbers(epochs, batch_size, initial_epoch, verbose, seed)
     validation_batch_size = batch_size_of("fit (validation_batch_size)", validation_batch_size)
@@ -69,7 +78,7 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
                                        drop_last)
     check_schedule(schedule, optimizer, (epochs - initial_epoch) * len(batches))
     history = History()
-    callbacks = checked_callbacks(callbacks) + [history]
+    callbacks = checked_callbacks(callbacks) + ([BlasThreads()] if blas_threads == "auto" else []) + [history]
     names = ["loss"] + [name for name, _ in compiled.metrics]
     if validation is not None:
         names += ["val_" + name for name in names]
