@@ -152,10 +152,13 @@ def train(preset, model, train_ids, val_ids, seed: int, report) -> tuple[int, fl
     batches = nn.data.RandomWindows(train_ids, preset.block_size, preset.batch_size, seed=[seed, 0])
     parameters = list(model.parameters())
     done, seconds = 0, 0.0
+    threads = nn.callbacks.BlasThreads()  # BLAS's threads or one, whichever runs the steps faster (as fit does)
+    threads.on_train_begin()
     report.start(preset.steps)
     with ctrl_c_stops_after_the_step() as ctrl_c:
         try:
             while done < preset.steps and not ctrl_c.stop:
+                threads.on_batch_begin(done)
                 start = time.perf_counter()
                 for group in optimizer.param_groups:
                     group["lr"] = learning_rate(preset, done)
@@ -167,6 +170,7 @@ def train(preset, model, train_ids, val_ids, seed: int, report) -> tuple[int, fl
                     nn.optim.clip_grad_norm_(parameters, preset.clip)
                 optimizer.step()
                 seconds += time.perf_counter() - start
+                threads.on_batch_end(done)
                 done += 1
                 report.step(loss.item())
                 if not ctrl_c.stop and (done % preset.eval_interval == 0 or done == preset.steps):
@@ -174,6 +178,8 @@ def train(preset, model, train_ids, val_ids, seed: int, report) -> tuple[int, fl
                                       evaluate(model, preset, val_ids), seconds)
         except KeyboardInterrupt:  # a second Ctrl-C, or SIGINT handled elsewhere: the step is cut short
             ctrl_c.stop = True
+        finally:
+            threads.on_train_end()
     if ctrl_c.stop:
         report.stopping(done, preset.steps)
     report.close_bar()
