@@ -64,8 +64,8 @@ def load_text(path: str | None) -> str:
     if path is None:
         return nn.datasets.load_shakespeare()
     try:
-        with open(path, encoding="utf-8") as file:
-            return file.read()
+        with open(path, "rb") as file:
+            return file.read().decode("utf-8")  # every character as it is: line ends are not translated
     except UnicodeDecodeError as error:
         raise Problem(f"--text {path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
 
@@ -148,6 +148,8 @@ def learning_rate(preset, step: int) -> float:
 def train(preset, model, train_ids, val_ids, seed: int, report) -> tuple[int, float]:
     """The steps, with an evaluation every ``eval_interval`` steps and after the last; returns
     (steps done, training seconds). A Ctrl-C stops after the current step."""
+    if preset.steps == 0:
+        return 0, 0.0
     optimizer = make_optimizer(preset, model)
     batches = nn.data.RandomWindows(train_ids, preset.block_size, preset.batch_size, seed=[seed, 0])
     parameters = list(model.parameters())

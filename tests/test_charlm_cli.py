@@ -100,6 +100,14 @@ def test_the_metrics_json_has_the_final_losses_history_and_sample(charlm, tiny, 
     assert metrics["train_characters"] + metrics["val_characters"] == len(TEXT)
 
 
+def test_the_vocabulary_is_every_character_of_the_file_as_it_is(charlm, tiny, tmp_path):
+    text = tmp_path / "windows.txt"
+    text.write_bytes(TEXT.replace("\n", "\r\n").encode())
+    metrics = metrics_of(charlm, tmp_path, "--text", text)
+    assert metrics["vocab_size"] == len(set(TEXT)) + 1   # "\r" too
+    assert metrics["train_characters"] + metrics["val_characters"] == len(TEXT) + TEXT.count("\n")
+
+
 def test_quiet_prints_the_final_line_only_and_no_sample_unless_asked(charlm, tiny, text, tmp_path, capsys):
     metrics = metrics_of(charlm, tmp_path, "--text", text)
     assert metrics["sample"] is None

@@ -161,6 +161,11 @@ def test_the_directory_defaults_to_shakespeare_dir_then_the_cache(tmp_path, monk
     assert nn.datasets.shakespeare_dir() == tmp_path / ".cache" / "dagrad" / "shakespeare"
 
 
+def test_the_text_is_read_as_it_is_with_its_line_ends(tmp_path, no_mirrors):
+    (tmp_path / "input.txt").write_bytes(b"one\r\ntwo\rthree\n")
+    assert load_shakespeare(tmp_path) == "one\r\ntwo\rthree\n"
+
+
 def test_the_directory_given_beats_shakespeare_dir(tmp_path, monkeypatch, no_mirrors):
     (tmp_path / "input.txt").write_text(FAKE)
     monkeypatch.setenv("SHAKESPEARE_DIR", str(tmp_path / "elsewhere"))

@@ -53,7 +53,7 @@ def load_shakespeare(data_dir: str | os.PathLike | None = None, download: bool =
     if not path.is_file():
         path = _download(directory, download, MIRRORS if mirrors is None else mirrors, progress)
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes().decode("utf-8")  # every character as it is: line ends are not translated
     except UnicodeDecodeError as error:
         raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
 
