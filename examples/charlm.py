@@ -49,7 +49,9 @@ class CharLSTM(nn.Module):
         return self.head(out[:, -1]), state
 
 
-# A preset's ``model`` names its network here; each is built as MODELS[name](vocab_size, **model_options).
+# A preset's ``model`` names its network here, built as MODELS[name](vocab_size, **model_options). A network
+# maps ids (N, T) to logits (N, T, vocab_size); one that carries a state defines generate_step, as CharLSTM,
+# any other is fed the last block_size characters to write each new one (charlm_helpers/sampling.py).
 MODELS = {"lstm": CharLSTM}
 
 EVAL_SEED = 1234  # every evaluation uses the same windows, so the figures compare across steps and seeds
