@@ -14,7 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from charlm_standin import standin_layers  # noqa: F401 (nn.Embedding and nn.LSTM until they are in nn)
 from test_mnist_stumbles import _ctrl_c  # a function that presses Ctrl-C, by a real SIGINT or the exception
 
 import nn
@@ -35,7 +34,7 @@ def charlm():
 
 
 @pytest.fixture
-def tiny(charlm, standin_layers, monkeypatch):  # noqa: F811
+def tiny(charlm, monkeypatch):
     """The lstm preset shrunk to a second's work: 4 steps, evaluated after steps 2 and 4."""
     from charlm_helpers import presets
     small = replace(presets.PRESETS["lstm"], model_options=dict(embedding_dim=8, hidden_size=16, num_layers=1),

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from charlm_standin import standin_layers  # noqa: F401 (nn.Embedding and nn.LSTM until they are in nn)
 from test_charlm_cli import charlm  # noqa: F401 (the fixture that imports examples/charlm.py)
 
 import nn
@@ -32,7 +31,7 @@ def test_the_learning_rate_warms_up_linearly_then_decays_on_a_cosine(charlm):  #
     assert charlm.learning_rate(replace(preset, steps=10, warmup=50), 9) == pytest.approx(2e-3 * 10 / 51)
 
 
-def test_adamw_decays_the_matrices_only(charlm, standin_layers):  # noqa: F811
+def test_adamw_decays_the_matrices_only(charlm):  # noqa: F811
     from charlm_helpers.presets import PRESETS
     preset = replace(PRESETS["lstm"], optimizer="adamw", weight_decay=0.1, betas=(0.9, 0.99),
                      model_options=dict(embedding_dim=4, hidden_size=8, num_layers=1))
@@ -83,7 +82,7 @@ def test_a_model_without_state_is_fed_the_last_context_characters(charlm):  # no
     assert model.training   # put back as it was
 
 
-def test_a_recurrent_model_is_fed_each_new_character_with_its_state(charlm, standin_layers):  # noqa: F811
+def test_a_recurrent_model_is_fed_each_new_character_with_its_state(charlm):  # noqa: F811
     from charlm_helpers.sampling import generate
     from charlm_helpers.presets import PRESETS
     preset = replace(PRESETS["lstm"], model_options=dict(embedding_dim=4, hidden_size=8, num_layers=2))
@@ -101,9 +100,9 @@ def test_a_recurrent_model_is_fed_each_new_character_with_its_state(charlm, stan
 
 
 @needs_shakespeare
-def test_a_short_run_on_a_slice_of_shakespeare_learns_more_than_letter_frequencies(charlm, standin_layers,  # noqa: F811
+def test_a_short_run_on_a_slice_of_shakespeare_learns_more_than_letter_frequencies(charlm,  # noqa: F811
                                                                                   tmp_path, monkeypatch):
-    # 200 steps of a one-layer LSTM of 64 on the first 200,000 characters: about 5 s here. Predicting
+    # 200 steps of a one-layer LSTM of 64 on the first 200,000 characters: 3 to 5 s here. Predicting
     # from the characters' frequencies alone gives 3.32 nats on this validation part, a uniform guess
     # 4.17; seeds 1 to 3 reach 2.22 to 2.27.
     from charlm_helpers import presets
