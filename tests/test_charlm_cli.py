@@ -107,6 +107,12 @@ def test_the_vocabulary_is_every_character_of_the_file_as_it_is(charlm, tiny, tm
     assert metrics["train_characters"] + metrics["val_characters"] == len(TEXT) + TEXT.count("\n")
 
 
+def test_a_text_without_newlines_starts_the_sample_from_its_first_character(charlm, tiny, tmp_path):
+    text = tmp_path / "one-line.txt"
+    text.write_text(TEXT.replace("\n", " "))
+    assert metrics_of(charlm, tmp_path, "--text", text, "--sample", 5)["sample"][0] == "T"
+
+
 def test_quiet_prints_the_final_line_only_and_no_sample_unless_asked(charlm, tiny, text, tmp_path, capsys):
     metrics = metrics_of(charlm, tmp_path, "--text", text)
     assert metrics["sample"] is None

@@ -67,8 +67,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--load", metavar="PATH", help="start from a model saved with --save")
     parser.add_argument("--sample", type=whole(0), metavar="N",
                         help="write N characters after training or loading (default: 200, none with --quiet)")
-    parser.add_argument("--prompt", default="\n", metavar="TEXT", help="the text the sample starts from "
-                                                                        "(default: a newline)")
+    parser.add_argument("--prompt", metavar="TEXT", help="the text the sample starts from (default: a newline, "
+                                                          "or the text's first character if it has none)")
     parser.add_argument("--temperature", type=positive, default=1.0, metavar="T",
                         help="divide the logits by T before sampling (below 1: safer, above 1: wilder)")
     parser.add_argument("--top-k", type=whole(1), metavar="K", help="sample from the K likeliest characters only")
@@ -76,7 +76,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quiet", action="store_true",
                         help="print only the final line (and the sample, when --sample is given)")
     args = parser.parse_args(argv)
-    if not args.prompt:
+    if args.prompt == "":
         parser.error("argument --prompt: give at least one character to start from")
     problem = path_problem(args)
     if problem:  # one line, no usage text: the options were understood, a path is wrong
