@@ -96,9 +96,9 @@ def prepare(args, text: str, checkpoint):
         raise Problem(f"{'--text ' + args.text if args.text else 'the text'}: {len(ids)} characters are too few "
                       f"for the {preset.name} preset: its last 10% must hold a window of {preset.block_size + 1}, "
                       f"so at least {least} characters")
-    start = "\n" if "\n" in tokenizer.chars else text[0]
+    first = "\n" if "\n" in tokenizer.chars else text[0]
     try:
-        prompt = tokenizer.encode(start if args.prompt is None else args.prompt)
+        prompt = tokenizer.encode(first if args.prompt is None else args.prompt)
     except ValueError as error:
         raise Problem(f"--prompt: {str(error).split(': ', 1)[1]}") from None
     return preset, tokenizer, ids[:split], ids[split:], prompt
