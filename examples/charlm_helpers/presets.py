@@ -30,7 +30,7 @@ class Preset:
     betas: tuple = (0.9, 0.999)
     weight_decay: float = 0.0
     clip: float = 1.0          # the gradients' joint norm is clipped to this (0: no clipping)
-    eval_interval: int = 250   # steps between evaluations (and always after the last one)
+    eval_interval: int = 400   # steps between evaluations (and after the last); each costs a few steps
     eval_windows: int = 256    # random windows of each split per evaluation (at least 200)
     eval_batch: int = 32       # windows per forward pass when evaluating (32 ran faster than 128 or 256 here)
 
