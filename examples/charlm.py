@@ -23,10 +23,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 import nn  # noqa: E402
 from autograd import no_grad  # noqa: E402
+from charlm_helpers.attention_maps import plot_attention  # noqa: E402
 from charlm_helpers.checkpoint import read_checkpoint  # noqa: E402
 from charlm_helpers.presets import DEFAULT_PRESET, PRESETS, parse_args  # noqa: E402
 from charlm_helpers.report import Report, ctrl_c_stops_after_the_step  # noqa: E402
 from charlm_helpers.sampling import generate  # noqa: E402
+from gpt import GPT, GPTConfig  # noqa: E402
 from nn import functional as F  # noqa: E402
 
 
@@ -52,7 +54,7 @@ class CharLSTM(nn.Module):
 # A preset's ``model`` names its network here, built as MODELS[name](vocab_size, **model_options). A network
 # maps ids (N, T) to logits (N, T, vocab_size); one that carries a state defines generate_step, as CharLSTM,
 # any other is fed the last block_size characters to write each new one (charlm_helpers/sampling.py).
-MODELS = {"lstm": CharLSTM}
+MODELS = {"lstm": CharLSTM, "gpt": lambda vocab_size, **options: GPT(GPTConfig(vocab_size=vocab_size, **options))}
 
 EVAL_SEED = 1234  # every evaluation uses the same windows, so the figures compare across steps and seeds
 
@@ -234,8 +236,17 @@ def main(argv=None) -> int:
                              val_characters=len(val_ids), seconds_per_step=seconds / steps if steps else None,
                              loaded=args.load)
     if args.plots:
-        report.plots()
+        report.plots(extra=attention_plot(model, tokenizer, val_ids))
     return 130 if report.interrupted else 0
+
+
+def attention_plot(model, tokenizer, ids) -> list:
+    """--plots of a GPT also draws its heads' attention over the validation text's first 32 characters."""
+    if not isinstance(model, GPT):
+        return []
+    prompt = ids[:32]
+    return [lambda directory: plot_attention(model, prompt, tokenizer.decode(prompt),
+                                             os.path.join(directory, "attention.png"))]
 
 
 def write_sample(args, model, tokenizer, preset, prompt) -> str | None:

@@ -1,6 +1,8 @@
 """The attention of every head of a GPT (examples/gpt.py) over a prompt, and its heat maps."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from autograd import Tensor, no_grad
@@ -23,12 +25,12 @@ def attention_maps(model, ids) -> np.ndarray:
     return np.stack(maps)
 
 
-def plot_attention(model, ids, labels, path) -> None:
-    """Heat maps of ``attention_maps``, one per layer (rows) and head (columns), to ``path``;
-    ``labels`` are the tokens' characters (matplotlib is imported here)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def plot_attention(model, ids, labels, path) -> str:
+    """Heat maps of ``attention_maps``, one per layer (rows) and head (columns), written to
+    ``path`` (returned); ``labels`` are the tokens' characters."""
+    from common_helpers.plotting import pyplot
+    plt = pyplot()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     maps = attention_maps(model, ids)
     layers, heads, T, _ = maps.shape
     fig, axes = plt.subplots(layers, heads, figsize=(2.4 * heads, 2.4 * layers), squeeze=False)
@@ -40,5 +42,6 @@ def plot_attention(model, ids, labels, path) -> None:
         ax.set_yticks(range(T), ticks, fontsize=5)
     fig.suptitle("attention of each head: row = the position reading, column = the position read")
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
+    return path

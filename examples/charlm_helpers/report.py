@@ -100,10 +100,12 @@ class Report:
         with atomic_write(self.args.metrics_json, "w") as file:
             file.write(json.dumps(metrics, indent=2) + "\n")
 
-    def plots(self) -> None:
-        """--plots: loss.png, when there was training."""
+    def plots(self, extra=()) -> None:
+        """--plots: loss.png, when there was training, and what each of ``extra`` (a function of the
+        directory returning the path it wrote) draws."""
         from charlm_helpers.plots import write_plots
         written = write_plots(self.args.plots, self.history, self.step_losses)
+        written += [draw(self.args.plots) for draw in extra]
         if written:
             self.say(f"Plots written to {self.args.plots}: " + ", ".join(os.path.basename(p) for p in written))
         else:
