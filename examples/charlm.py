@@ -241,10 +241,11 @@ def main(argv=None) -> int:
 
 
 def attention_plot(model, tokenizer, ids) -> list:
-    """--plots of a GPT also draws its heads' attention over the validation text's first 32 characters."""
+    """--plots of a GPT also draws its heads' attention over the validation text's first 32 characters
+    (fewer if its context is shorter)."""
     if not isinstance(model, GPT):
         return []
-    prompt = ids[:32]
+    prompt = ids[:min(32, model.config.block_size)]
     return [lambda directory: plot_attention(model, prompt, tokenizer.decode(prompt),
                                              os.path.join(directory, "attention.png"))]
 

@@ -35,12 +35,13 @@ def charlm():
 
 @pytest.fixture
 def tiny(charlm, monkeypatch):
-    """The lstm preset shrunk to a second's work: 4 steps, evaluated after steps 2 and 4."""
+    """The lstm preset shrunk to a second's work (4 steps, evaluated after steps 2 and 4), as the default."""
     from charlm_helpers import presets
     small = replace(presets.PRESETS["lstm"], model_options=dict(embedding_dim=8, hidden_size=16, num_layers=1),
                     block_size=12, batch_size=4, steps=4, warmup=1, eval_interval=2, eval_windows=200,
                     eval_batch=200)
     monkeypatch.setitem(presets.PRESETS, "lstm", small)
+    monkeypatch.setattr(charlm, "DEFAULT_PRESET", "lstm")  # gpt is the default; these tests run the lstm
     return small
 
 
@@ -181,7 +182,7 @@ def test_a_checkpoint_of_another_preset_names_the_preset(charlm, tiny, text, tmp
     assert run(charlm, "--text", text, "--load", model) == 2
     line = one_line(capsys.readouterr().err)
     assert line == f"charlm.py: --load {model}: a model of the 'mystery' preset, which this charlm.py does not " \
-                   f"have (it has lstm)"
+                   f"have (it has gpt, lstm)"
     monkeypatch.setitem(presets.PRESETS, "mystery", replace(tiny, name="mystery"))
     assert run(charlm, "--text", text, "--load", model, "--preset", "lstm") == 2
     assert one_line(capsys.readouterr().err).endswith("pass --preset mystery, or leave --preset out")

@@ -156,3 +156,27 @@ def test_generate_extends_each_row_and_top_k_one_is_greedy(gpt):
         seq = np.concatenate([seq, nxt[:, None]], axis=1)
     np.testing.assert_array_equal(greedy, seq)
     assert model.training  # generate leaves the mode alone
+
+
+def test_the_gpt_preset_of_charlm_trains_samples_and_draws_its_heads(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("matplotlib")
+    from dataclasses import replace
+    sys.path[:0] = [str(ROOT / "examples"), str(ROOT)]
+    try:
+        charlm = importlib.import_module("charlm")
+        from charlm_helpers import presets
+    finally:
+        sys.path.remove(str(ROOT / "examples"))
+        sys.path.remove(str(ROOT))
+    assert presets.DEFAULT_PRESET == "gpt"
+    options = {k: v for k, v in TINY.items() if k != "vocab_size"} | {"block_size": 12}
+    small = replace(presets.PRESETS["gpt"], model_options=options, block_size=12, batch_size=4, steps=4, warmup=1,
+                    eval_interval=2, eval_windows=200, eval_batch=200)
+    monkeypatch.setitem(presets.PRESETS, "gpt", small)
+    text = tmp_path / "text.txt"
+    text.write_text("To be, or not to be, that is the question:\n" * 20)
+    assert charlm.main(["--text", str(text), "--sample", "20", "--top-k", "3", "--plots", str(tmp_path / "plots"),
+                        "--save", str(tmp_path / "gpt.npz"), "--quiet"]) == 0
+    assert (tmp_path / "plots" / "attention.png").stat().st_size > 0
+    assert len(capsys.readouterr().out.strip().splitlines()[-1]) > 0
+    assert charlm.main(["--text", str(text), "--load", str(tmp_path / "gpt.npz"), "--sample", "10", "--quiet"]) == 0
