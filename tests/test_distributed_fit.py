@@ -1,0 +1,46 @@
+"""model.fit under MPI: 2 ranks train as one process, evaluate reduces, rank 0 alone prints and
+writes, resume works, and examples/mnist.py runs under ``mpiexec -n 2`` unchanged (on a tiny
+random stand-in for MNIST). Each launch has a timeout (the helpers of test_distributed.py);
+without mpi4py or mpiexec the launches are skipped."""
+import json
+import subprocess
+import sys
+
+from test_distributed import TIMEOUT, _env, mpiexec
+
+import nn
+
+
+def test_fit_on_two_ranks_is_one_process_evaluate_reduces_files_once_and_resume(tmp_path):
+    status, out, _ = mpiexec("fit_same_as_one_process.py", str(tmp_path))
+    assert status == 0 and "OK" in out, out
+    for epoch in (1, 2, 3):  # fit(verbose=2) on both ranks: the epoch lines come from rank 0 only
+        assert out.count(f"{epoch}/3 | loss:") == 1, out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-1.npz", "ckpt-2.npz", "ckpt-3.npz", "log.csv"]
+
+
+def test_mnist_example_under_mpiexec_prints_and_writes_once(tmp_path):
+    status, out, _ = mpiexec("mnist_fake_data.py", "--epochs", "2", "--save", str(tmp_path / "w.npz"),
+                             "--metrics-json", str(tmp_path / "m.json"))
+    assert status == 0, out
+    assert out.count("Test accuracy:") == 1 and out.count("2/2 | Cost:") == 1, out
+    assert out.count("Weights saved to") == 1, out
+    assert json.loads((tmp_path / "m.json").read_text())["epochs"] == 2
+    nn.load(nn.MLP([784, 256, 10]), tmp_path / "w.npz")
+
+
+def test_mnist_cnn_with_batch_norm_dropout_and_shifts_under_mpiexec(tmp_path):
+    status, out, _ = mpiexec("mnist_fake_data.py", "--preset", "cnn-best", "--epochs", "1", "--quiet")
+    assert status == 0, out
+    assert out.strip().splitlines() == [next(line for line in out.splitlines() if line.startswith("Test accuracy"))]
+
+
+def test_init_without_a_launcher_imports_no_mpi(tmp_path):
+    """A plain ``python script.py`` pays nothing for MPI, even with mpi4py installed."""
+    code = ("import sys, nn; nn.distributed.init(); "
+            "print(nn.distributed.world_size(), [m for m in sys.modules if m.startswith('mpi4py')])")
+    env = {k: v for k, v in _env().items() if k not in nn.distributed.world.LAUNCHER_VARIABLES}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                         timeout=TIMEOUT).stdout
+    assert out.strip() == "1 []"
+
