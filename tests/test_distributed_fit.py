@@ -6,8 +6,9 @@ import json
 import subprocess
 import sys
 
-from test_distributed import TIMEOUT, _env, mpiexec
+from test_distributed import ROOT, TIMEOUT, _env, mpiexec
 
+import autograd as ag
 import nn
 
 
@@ -44,3 +45,15 @@ def test_init_without_a_launcher_imports_no_mpi(tmp_path):
                          timeout=TIMEOUT).stdout
     assert out.strip() == "1 []"
 
+
+
+def test_docs_identity_the_mean_of_the_shares_gradients_is_the_batch_gradient(capsys):
+    """docs/distributed.md's first code block: uneven shares, weighted, average to the whole batch's gradient."""
+    text = (ROOT / "docs" / "distributed.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    dtype = ag.get_default_dtype()
+    try:
+        exec(compile(code, "docs/distributed.md", "exec"), {"__name__": "docs"})
+    finally:
+        ag.set_default_dtype(dtype)
+    assert float(capsys.readouterr().out) < 1e-15

@@ -41,7 +41,7 @@ from autograd import Tensor, no_grad
 from autograd.random import generator_used
 
 from ..callbacks import Callback, History
-from ..distributed import is_main, world_size
+from ..distributed import is_main, rank, world_size
 from .checks import (arrays, batch_size_of, check_numbers, check_schedule, checked_callbacks,
                               compiled_parts, checked_data, modes_kept, targets)
 from .parallel import Parallel, evaluate_shares
@@ -261,10 +261,14 @@ def epoch_line(epoch: int, epochs: int, logs: dict) -> str:
 
 # ---- generators, Ctrl-C ----
 def _epoch_generators(seed, epoch: int) -> tuple:
-    """The (shuffling, dropout) generators of ``epoch`` for an int seed; (None, None) for the others."""
+    """The (shuffling, dropout) generators of ``epoch`` for an int seed; (None, None) for the others.
+
+    Under MPI each rank draws its own dropout masks (rank 0 the ones one process draws).
+    """
     if seed is None or hasattr(seed, "permutation"):
         return None, None
-    return np.random.default_rng([seed, epoch]), np.random.default_rng([seed, epoch, 1])
+    masks = [seed, epoch, 1] if rank() == 0 else [seed, epoch, 1, rank()]
+    return np.random.default_rng([seed, epoch]), np.random.default_rng(masks)
 
 
 def _dropout_generator(rng):
