@@ -2,10 +2,12 @@
 
 - ``base.py``: Callback (every hook a no-op) and History (what fit returns);
 - ``monitors.py``: EarlyStopping, ModelCheckpoint, and resume from a checkpoint;
-- ``loggers.py``: CSVLogger, JSONLogger.
+- ``loggers.py``: CSVLogger, JSONLogger;
+- ``threads.py``: BlasThreads, the BLAS thread count chosen by timing batches (fit adds it).
 """
 from .base import Callback, History
 from .loggers import CSVLogger, JSONLogger
 from .monitors import EarlyStopping, ModelCheckpoint, resume
+from .threads import BlasThreads
 
-__all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "resume", "CSVLogger", "JSONLogger"]
+__all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "resume", "CSVLogger", "JSONLogger", "BlasThreads"]

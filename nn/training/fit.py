@@ -40,7 +40,7 @@ import numpy as np
 from autograd import Tensor, no_grad
 from autograd.random import generator_used
 
-from ..callbacks import Callback, History
+from ..callbacks import BlasThreads, Callback, History
 from ..distributed import is_main, rank, world_size
 from .checks import (arrays, batch_size_of, check_numbers, check_schedule, checked_callbacks,
                               compiled_parts, checked_data, modes_kept, targets)
@@ -49,7 +49,7 @@ from .parallel import Parallel, evaluate_shares
 
 def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None, validation_split: float = 0.0,
         shuffle: bool = True, schedule=None, callbacks=(), verbose: int = 1, seed=None, initial_epoch: int = 0,
-        *, drop_last: bool = False, validation_batch_size: int | None = None) -> History:
+        *, drop_last: bool = False, validation_batch_size: int | None = None, blas_threads="auto") -> History:
     """Train ``model`` on (X, y) for epochs ``initial_epoch`` .. ``epochs - 1``; return the History.
 
     Everything is checked before the first step. ``validation_split`` takes the last
@@ -68,11 +68,20 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
     that must lie in [0, C). The printed seconds, and ``logs["seconds"]``, time the
     training pass alone.
 
+    ``blas_threads="auto"`` times a few batches with NumPy's BLAS threads and with one
+    thread, trains with the faster, and measures again every few seconds
+    (``nn.callbacks.BlasThreads``): on a quiet machine the threads help, beside another
+    busy process they make training many times slower. ``None`` leaves the threads alone.
+    The initial weights are drawn when the model is built: seed them with
+    ``nn.manual_seed(s)`` before building it; ``seed`` here repeats the shuffles and masks.
+
     In a world of N > 1 processes every rank calls fit with the same arguments; each trains
     on its share of every batch (the global batch is ``batch_size``) and every rank's
     History is one process's, up to rounding (see ``parallel.py``). The loss must be a mean
     or a sum over the batch.
     """
+    if blas_threads not in ("auto", None):
+        raise ValueError(f"fit: blas_threads must be 'auto' or None, got {blas_threads!r}")
     compiled, optimizer = compiled_parts(model, "fit")
     check_numbers(epochs, batch_size, initial_epoch, verbose, seed)
     validation_batch_size = batch_size_of("fit (validation_batch_size)", validation_batch_size)
@@ -80,7 +89,7 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
                                        drop_last)
     check_schedule(schedule, optimizer, (epochs - initial_epoch) * len(batches))
     history = History()
-    callbacks = checked_callbacks(callbacks) + [history]
+    callbacks = checked_callbacks(callbacks) + ([BlasThreads()] if blas_threads == "auto" else []) + [history]
     parallel = Parallel(model, compiled.loss, *batches.arrays) if world_size() > 1 else None
     if parallel is not None and not is_main():  # rank 0 prints and writes files for every rank
         verbose, callbacks = 0, [c for c in callbacks if not c.main_only]
