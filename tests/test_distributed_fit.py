@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from test_distributed import ROOT, TIMEOUT, _env, mpiexec
+from test_distributed import ROOT, TIMEOUT, _env, interrupted, mpiexec
 
 import autograd as ag
 import nn
@@ -57,3 +57,11 @@ def test_docs_identity_the_mean_of_the_shares_gradients_is_the_batch_gradient(ca
     finally:
         ag.set_default_dtype(dtype)
     assert float(capsys.readouterr().out) < 1e-15
+
+
+def test_ctrl_c_during_fit_stops_every_rank_and_the_checkpoint_stays_whole(tmp_path):
+    status, out, seconds = interrupted("fit_forever.py", str(tmp_path))
+    assert status != 0 and "interrupted, stopping every rank" in out, out
+    assert seconds < TIMEOUT / 3
+    model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 3))
+    nn.load(model, tmp_path / "last.npz")  # whole: written atomically (an abort may leave a temporary beside it)
