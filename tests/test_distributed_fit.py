@@ -65,3 +65,21 @@ def test_ctrl_c_during_fit_stops_every_rank_and_the_checkpoint_stays_whole(tmp_p
     assert seconds < TIMEOUT / 3
     model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 3))
     nn.load(model, tmp_path / "last.npz")  # whole: written atomically (an abort may leave a temporary beside it)
+
+
+def test_mnist_seed_preset_on_two_ranks_prints_one_process_figures():
+    """The textbook's preset: a summed loss, a shared RandomState for the shuffles, a callback
+    that evaluates the whole training set: the same epoch lines as one process."""
+    argv = ["--preset", "seed", "--epochs", "2"]
+    status, out, _ = mpiexec("mnist_fake_data.py", *argv)
+    assert status == 0, out
+    alone = subprocess.run([sys.executable, str(ROOT / "tests" / "distributed_scripts" / "mnist_fake_data.py"),
+                            *argv], capture_output=True, text=True, env=_env(), timeout=TIMEOUT)
+    assert alone.returncode == 0, alone.stderr
+    assert _figures(out) == _figures(alone.stdout) and len(_figures(out)) == 3, out
+
+
+def _figures(out: str) -> list:
+    """The epoch lines without their seconds, and the test accuracy line."""
+    return [line.rsplit("|", 1)[0] if "Cost:" in line else line for line in out.splitlines()
+            if "Cost:" in line or line.startswith("Test accuracy")]
