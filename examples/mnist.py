@@ -1,4 +1,4 @@
-"""Train an MLP on MNIST with dagrad: data, model, compile and fit, report.
+"""Train an MLP or a CNN on MNIST with dagrad: data, model, compile and fit, report.
 
     python examples/mnist.py                  # 'fast': 98% test accuracy in a few seconds
     python examples/mnist.py --preset seed    # the textbook's 784-100-10 sigmoid network

@@ -16,10 +16,10 @@ from . import data, datasets
 from . import callbacks, distributed, io, training
 from .init import manual_seed
 from .io import CheckpointError, export_onnx, load, load_state, save, save_state
-from .modules import (MLP, AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss, BCEWithLogitsLoss, Conv2d,
-                      CrossEntropyLoss, Dropout, Flatten, LeakyReLU, Linear, LoadResult, MaxPool2d, Module,
-                      ModuleDict, ModuleList, MSELoss, Parameter, ReLU, Sequential, Sigmoid, Softmax,
-                      StateDictError, Tanh, use_trainer)
+from .modules import (MLP, AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss, BCEWithLogitsLoss, Conv1d, Conv2d,
+                      CrossEntropyLoss, Dropout, Flatten, Identity, L1Loss, LeakyReLU, Linear, LoadResult,
+                      LogSoftmax, MaxPool2d, Module, ModuleDict, ModuleList, MSELoss, NLLLoss, Parameter, ReLU,
+                      Sequential, Sigmoid, SiLU, Softmax, StateDictError, Tanh, use_trainer)
 from .viz import make_dot
 
 # Every Module's compile/fit/evaluate/predict run nn.training's loop; the layers never import it.
@@ -31,5 +31,5 @@ __all__ = [
     "CheckpointError", "make_dot", "manual_seed", "functional", "optim", "init", "data", "datasets",
     "utils", "ModuleList", "ModuleDict", "CrossEntropyLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
     "callbacks", "export_onnx", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm2d",
-    "io", "training", "distributed",
+    "io", "training", "distributed", "Identity", "SiLU", "LogSoftmax", "Conv1d", "NLLLoss", "L1Loss",
 ]

@@ -232,7 +232,8 @@ def test_history_plot_returns_a_figure_or_writes_a_file(tmp_path):
         history.on_epoch_end(epoch, {"loss": loss, "val_loss": val, "accuracy": 0.5 + epoch / 10, "seconds": 0.1})
     figure = history.plot()
     assert [a.get_title() for a in figure.axes] == ["loss", "accuracy"]
-    assert [line.get_label() for line in figure.axes[0].lines] == ["training", "validation"]
+    assert [line.get_label() for line in figure.axes[0].lines] == ["training (running mean over the epoch)",
+                                                                   "validation (end of epoch)"]
     ticks = figure.axes[0].xaxis.get_major_locator().tick_values(1, 3)
     assert all(float(t).is_integer() for t in ticks)
     assert history.plot(tmp_path / "curves.png") is None and (tmp_path / "curves.png").stat().st_size > 1000

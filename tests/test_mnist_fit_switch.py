@@ -12,6 +12,14 @@ import numpy as np
 import pytest
 from test_mnist_example import example  # noqa: F401 (the fixture that imports examples/mnist.py)
 
+
+@pytest.fixture(autouse=True)
+def fixed_blas_threads(monkeypatch):
+    """The old loop ran with NumPy's threads throughout; fit may switch them (nn.callbacks.BlasThreads),
+    and a matrix product's last bit can depend on the thread count. Bitwise comparisons keep them fixed."""
+    from nn.callbacks import threads
+    monkeypatch.setattr(threads, "_blas_controller", lambda: None)
+
 RNG = np.random.default_rng(0)
 IMAGES = RNG.standard_normal((700, 784))
 LABELS = RNG.integers(0, 10, 700)

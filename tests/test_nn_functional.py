@@ -178,7 +178,7 @@ def test_mse_loss_values():
     np.testing.assert_allclose(F.mse_loss(Tensor(a), b, reduction="none").data, [0, 4, 9])
 
 
-BROADCAST_LOSSES = [F.mse_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits]
+BROADCAST_LOSSES = [F.mse_loss, F.l1_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits]
 
 
 @pytest.mark.parametrize("loss", BROADCAST_LOSSES)

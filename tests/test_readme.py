@@ -34,15 +34,25 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
 NEEDS = re.compile(r"#\s*needs:\s*(.+)")
 
 
-def blocks(language: str) -> list:
-    """The code of every block of ``language`` in the README, padded so its line numbers are the README's."""
-    text = README.read_text()
+def blocks(language: str, page: Path = README) -> list:
+    """The code of every block of ``language`` in ``page``, padded so its line numbers are the page's."""
+    text = page.read_text()
     found = []
     for match in FENCE.finditer(text):
         if match.group(1) == language:
             fence_line = text.count("\n", 0, match.start()) + 1
             found.append(pytest.param("\n" * fence_line + match.group(2), id=f"line {fence_line}"))
     return found
+
+
+def run_block(code: str, page: Path, tmp_path, monkeypatch) -> None:
+    """Run one python block as a reader pasting it would (skipped, with the reason, for a missing need)."""
+    missing = missing_needs(code)
+    if missing:
+        pytest.skip(f"the block needs {', '.join(missing)}")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(ROOT))
+    exec(compile(code, str(page), "exec"), {"__name__": "__readme__"})
 
 
 def missing_needs(code: str) -> list:
@@ -70,12 +80,7 @@ def test_the_readme_has_python_and_bash_blocks():
 
 @pytest.mark.parametrize("code", blocks("python"))
 def test_python_block_runs_as_written(code, tmp_path, monkeypatch):
-    missing = missing_needs(code)
-    if missing:
-        pytest.skip(f"the block needs {', '.join(missing)}")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(ROOT))
-    exec(compile(code, str(README), "exec"), {"__name__": "__readme__"})
+    run_block(code, README, tmp_path, monkeypatch)
 
 
 @lru_cache(maxsize=None)

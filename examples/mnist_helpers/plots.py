@@ -19,17 +19,25 @@ def _pyplot():
     return plt
 
 
-def write_plots(directory, history, images, labels, predictions) -> list:
+# What the training accuracy of an epoch is: fit's running mean over the epoch's batches (the
+# weights changing under it, so it lies under the validation accuracy early on), or, for the
+# textbook's preset, one pass over the whole training set after the epoch.
+RUNNING_MEAN = "train (running mean over the epoch)"
+FULL_PASS = "train (whole set, after the epoch)"
+
+
+def write_plots(directory, history, images, labels, predictions, train_label: str = RUNNING_MEAN) -> list:
     """Write cost.png, accuracy.png, misclassified.png and confusion.png into ``directory``.
 
     Only plots with something to show: no cost or accuracy without training epochs, no
-    misclassified digits when there are none. Returns the paths written.
+    misclassified digits when there are none. ``train_label`` names the training accuracy
+    (``RUNNING_MEAN`` or ``FULL_PASS``). Returns the paths written.
     """
     plt = _pyplot()
     os.makedirs(directory, exist_ok=True)
     written = []
     if history:
-        written += _training_plots(plt, directory, history)
+        written += _training_plots(plt, directory, history, train_label)
     wrong = np.flatnonzero(predictions != labels)[:25]
     if len(wrong):
         written.append(_misclassified_plot(plt, directory, images, labels, predictions, wrong))
@@ -37,7 +45,7 @@ def write_plots(directory, history, images, labels, predictions) -> list:
     return written
 
 
-def _training_plots(plt, directory, history) -> list:
+def _training_plots(plt, directory, history, train_label: str) -> list:
     """cost.png and accuracy.png over the epochs."""
     epochs = [h["epoch"] for h in history]
 
@@ -48,8 +56,8 @@ def _training_plots(plt, directory, history) -> list:
     cost = _save(figure, directory, "cost.png")
 
     figure, axes = plt.subplots(figsize=(6, 4))
-    axes.plot(epochs, [100 * h["train_accuracy"] for h in history], marker="o", label="train")
-    axes.plot(epochs, [100 * h["valid_accuracy"] for h in history], marker="o", label="validation")
+    axes.plot(epochs, [100 * h["train_accuracy"] for h in history], marker="o", label=train_label)
+    axes.plot(epochs, [100 * h["valid_accuracy"] for h in history], marker="o", label="validation (after the epoch)")
     axes.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
     epoch_axis(axes, epochs)
     axes.legend()

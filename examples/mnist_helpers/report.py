@@ -88,15 +88,22 @@ class Report(nn.callbacks.Callback):
         test_accuracy = float((predictions == test_labels).mean())
         last = self.history[-1] if self.history else {}
         epochs = len(self.history)
-        print(f"Test accuracy: {100 * test_accuracy:.2f}% ({self.preset.name} preset, "
-              f"{epochs} epoch{'' if epochs == 1 else 's'})", flush=True)
+        print(f"Test accuracy: {100 * test_accuracy:.2f}% ({self.trained(epochs)})", flush=True)
         self.save(model)
         if self.args.metrics_json:
             self.write_metrics(test_accuracy, last)
         if self.args.plots:
-            from mnist_helpers.plots import write_plots
-            written = write_plots(self.args.plots, self.history, test_images, test_labels, predictions)
+            from mnist_helpers.plots import FULL_PASS, RUNNING_MEAN, write_plots
+            written = write_plots(self.args.plots, self.history, test_images, test_labels, predictions,
+                                  FULL_PASS if self.preset.full_train_eval else RUNNING_MEAN)
             self.say(f"Plots written to {self.args.plots}: " + ", ".join(os.path.basename(p) for p in written))
+
+    def trained(self, epochs: int) -> str:
+        """What the weights are: the preset and the epochs trained, or the checkpoint that was only evaluated."""
+        if self.args.evaluate:
+            return f"weights loaded from {self.args.load} into the {self.preset.name} preset's model; not trained"
+        loaded = f", starting from {self.args.load}" if self.args.load else ""
+        return f"{self.preset.name} preset, {epochs} epoch{'' if epochs == 1 else 's'}{loaded}"
 
     def save(self, model) -> None:
         """--save, at most once: a Ctrl-C in the final evaluation still saves, one while saving does not retry."""

@@ -16,6 +16,12 @@ from pathlib import Path
 from ..io.atomic import atomic_write
 
 
+# The training curve is what fit logs: the mean over the epoch's batches while the weights
+# changed, so after the first epoch it lies under the validation curve (measured after it).
+TRAINING_LABEL = "training (running mean over the epoch)"
+VALIDATION_LABEL = "validation (end of epoch)"
+
+
 def is_number(value) -> bool:
     """True when ``float(value)`` works (a logged number, not a note)."""
     try:
@@ -83,8 +89,13 @@ class History(Callback):
     def plot(self, path=None):
         """One panel per quantity (loss, each metric), training and validation curves.
 
-        Returns the matplotlib Figure, or writes it to ``path`` (atomically, the format from
-        the suffix) and returns None.
+        Without ``path`` it draws on pyplot's current figure (a new one, which becomes the
+        current figure, unless one is open with nothing drawn on it yet), so
+        ``plt.savefig(...)`` or ``plt.show()`` right after shows the plot, and returns that
+        Figure. With ``path`` it writes the plot
+        there (atomically, the format from the suffix) without touching pyplot, and
+        returns None. The training curves are the running means over each epoch (the
+        weights changed during it), the validation ones are measured after it.
         """
         try:
             from matplotlib.figure import Figure
@@ -93,13 +104,14 @@ class History(Callback):
             raise ImportError("History.plot needs matplotlib: pip install matplotlib") from None
         names = [k for k in self.history if not k.startswith("val_")]
         names += [k for k in self.history if k.startswith("val_") and k[4:] not in self.history]
-        figure = Figure(figsize=(4.5 * max(len(names), 1), 3.5), layout="constrained")
+        size = (4.5 * max(len(names), 1), 3.5)
+        figure = Figure(figsize=size, layout="constrained") if path is not None else _pyplot_figure(size)
         epochs = [e + 1 for e in self.epoch]
         for axes, name in zip(figure.subplots(1, max(len(names), 1), squeeze=False)[0], names):
             axes.plot(epochs, self.history[name], marker="o", label="validation" if name.startswith("val_")
-                      else "training")
+                      else TRAINING_LABEL)
             if "val_" + name in self.history:
-                axes.plot(epochs, self.history["val_" + name], marker="o", label="validation")
+                axes.plot(epochs, self.history["val_" + name], marker="o", label=VALIDATION_LABEL)
             axes.set(xlabel="epoch", ylabel=name, title=name)
             axes.xaxis.set_major_locator(MaxNLocator(integer=True))
             axes.legend()
@@ -108,3 +120,13 @@ class History(Callback):
         with atomic_write(path) as file:
             figure.savefig(file, format=Path(path).suffix[1:] or "png")
         return None
+
+
+def _pyplot_figure(size: tuple):
+    """pyplot's current figure if one is open with no axes yet (its size kept), else a new one of ``size``."""
+    import matplotlib.pyplot as plt
+    if plt.get_fignums() and not plt.gcf().axes:   # e.g. after plt.figure(figsize=...)
+        figure = plt.gcf()
+        figure.set_layout_engine("constrained")
+        return figure
+    return plt.figure(figsize=size, layout="constrained")

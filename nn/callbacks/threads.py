@@ -5,7 +5,9 @@ with one). When another busy process shares the cores they hurt many times over:
 threads spin while they wait for a core, so the same epoch took 119.5 s with two threads and
 19.7 s with one. No fixed count suits both, and the load can change during a run, so ``fit``
 measures: it runs a few batches with each count, keeps the faster, and measures again every
-few seconds. The threads are set back as they were when training ends.
+few seconds. The threads are set back as they were when training ends. A matrix product's
+last bit can depend on the thread count, so two runs with one seed then agree to rounding;
+``fit(..., blas_threads=None)`` keeps the count fixed, for runs that repeat bit for bit.
 """
 from __future__ import annotations
 

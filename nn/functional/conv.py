@@ -1,4 +1,4 @@
-"""The convolution functions of nn.functional: conv2d, max_pool2d, avg_pool2d, unfold, fold.
+"""The convolution functions of nn.functional: conv2d (and conv1d on it), max_pool2d, avg_pool2d, unfold, fold.
 
 Each is one node of ``autograd/ops/conv.py`` or ``pool.py``; integer arguments take an
 int or an (h, w) pair, checked by the op (``autograd/ops/windows.py``). Data that is not
@@ -33,6 +33,34 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1) -> Tensor:
     if bias is None:
         return Conv2d.apply(x, weight, **attributes)
     return Conv2d.apply(x, weight, bias if isinstance(bias, Tensor) else as_tensor(bias), **attributes)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1) -> Tensor:
+    """The 1-D cross-correlation of ``input`` (N, C, L) with ``weight`` (O, C, k), plus ``bias`` (O,).
+
+    Output (N, O, OL), OL = (L + 2*padding - dilation*(k - 1) - 1) // stride + 1, as PyTorch:
+    ``conv2d`` on images of height 1 (each a Reshape, so the gradients reshape back).
+    """
+    if not isinstance(weight, Tensor):
+        weight = as_tensor(weight)
+    x = _images(input, weight)
+    if x.ndim != 3 or weight.ndim != 3:
+        raise ValueError(f"conv1d: expected input (N, C, L) and weight (O, C, k), got shapes {x.shape} and "
+                         f"{weight.shape}")
+    n, channels, length = x.shape
+    out = conv2d(x.reshape(n, channels, 1, length), weight.reshape(*weight.shape[:2], 1, weight.shape[2]), bias,
+                 stride=(1, _single(stride, "stride")), padding=(0, _single(padding, "padding")),
+                 dilation=(1, _single(dilation, "dilation")))
+    return out.reshape(n, out.shape[1], out.shape[3])
+
+
+def _single(value, name: str) -> int:
+    """An int, or PyTorch's one-element tuple, for a conv1d argument."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise ValueError(f"conv1d: {name} must be an int or a 1-tuple, got {value!r}")
+        value = value[0]
+    return value
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0) -> Tensor:

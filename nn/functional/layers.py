@@ -1,8 +1,8 @@
-"""The layers of nn.functional: linear, the activations, softmax, dropout.
+"""The layers of nn.functional: linear, the activations (silu among them), softmax, dropout.
 
 ``linear``, ``leaky_relu``, ``softmax``, ``log_softmax`` and the cross-entropies are one
 fused node each (``autograd/ops/nn.py``, ``loss_ops.py`` here); ``sigmoid``, ``relu``,
-``tanh`` are the engine's ops. Arguments that are not Tensors (NumPy arrays, lists)
+``tanh`` are the engine's ops, ``silu`` a product of two. Arguments that are not Tensors (NumPy arrays, lists)
 become constant Tensors.
 """
 from __future__ import annotations
@@ -59,6 +59,15 @@ def tanh(x) -> Tensor:
     return Tanh.apply(_tensor(x))
 
 
+def silu(x) -> Tensor:
+    """x * sigmoid(x) elementwise (also called swish), two engine nodes.
+
+    gradient: sigmoid(x) (1 + x (1 - sigmoid(x))).
+    """
+    x = _tensor(x)
+    return x * Sigmoid.apply(x)
+
+
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     """x where x > 0, else negative_slope * x (one node)."""
     return LeakyReLU.apply(_tensor(x), negative_slope=float(negative_slope))
@@ -91,4 +100,4 @@ def dropout(x, p: float = 0.5, training: bool = True, rng: np.random.Generator |
     return x * Tensor._result(mask.astype(x.dtype, copy=False), None)
 
 
-__all__ = ["linear", "sigmoid", "relu", "tanh", "leaky_relu", "softmax", "log_softmax", "dropout"]
+__all__ = ["linear", "sigmoid", "relu", "tanh", "silu", "leaky_relu", "softmax", "log_softmax", "dropout"]

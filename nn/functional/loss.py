@@ -1,7 +1,8 @@
 """Loss functions (nn.functional's losses): checks and conversions, then one node each.
 
 Every loss takes ``reduction``: "mean" (default), "sum" or "none". The fused nodes are
-in ``loss_ops.py``; ``mse_loss`` is built from engine ops.
+in ``loss_ops.py``; ``mse_loss`` and ``l1_loss`` are built from engine ops, and so are
+``nll_loss`` and a cross-entropy with class weights or ignored targets (``nll.py``).
 """
 from __future__ import annotations
 
@@ -12,15 +13,8 @@ import numpy as np
 from autograd import Tensor
 
 from .loss_ops import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy
-
-REDUCTIONS = ("mean", "sum", "none")
-
-
-def check_reduction(name: str, reduction: str) -> None:
-    """Raise ValueError naming the loss for a reduction other than "mean", "sum", "none"."""
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-
+from .nll import nll_loss, weighted_cross_entropy
+from .reduction import check_reduction
 
 def _target(target, like: Tensor) -> Tensor:
     """``target`` as a Tensor; arrays and numbers take the input's dtype (constants, no grad)."""
@@ -29,12 +23,13 @@ def _target(target, like: Tensor) -> Tensor:
     return Tensor._result(np.asarray(target).astype(like.dtype, copy=False), None)
 
 
-def _check_shapes(name: str, input_shape: tuple, target_shape: tuple) -> None:
+def _check_shapes(name: str, input_shape: tuple, target_shape: tuple, stacklevel: int = 3) -> None:
     """Raise for shapes that do not broadcast; warn when the target broadcasts the input up.
 
     The classic case: predictions of shape (N, 1) against targets of shape (N,) give an
     (N, N) matrix of every prediction against every target, and a loss that looks fine.
-    The warning points at the caller of the loss (``stacklevel=3``), so the ``warnings``
+    The warning points at the caller of the loss (``stacklevel=3``, one more for a loss
+    that calls a helper which calls this), so the ``warnings``
     module's default filter shows it once per line of user code, not once per process.
     """
     if input_shape == target_shape:
@@ -48,17 +43,28 @@ def _check_shapes(name: str, input_shape: tuple, target_shape: tuple) -> None:
         warnings.warn(
             f"{name}: input of shape {input_shape} and target of shape {target_shape} broadcast to "
             f"{shape}, comparing every prediction with every target; reshape one of them "
-            f"(e.g. target.reshape(-1, 1)) if that is not what you meant", UserWarning, stacklevel=3)
+            f"(e.g. target.reshape(-1, 1)) if that is not what you meant", UserWarning, stacklevel=stacklevel)
 
 
-def cross_entropy(logits, labels, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy of logits (N, C), one fused node, stable for any finite logits.
+def cross_entropy(logits, labels, reduction: str = "mean", label_smoothing: float = 0.0, *, weight=None,
+                  ignore_index: int = -100) -> Tensor:
+    """Softmax cross-entropy of logits (N, C), stable for any finite logits.
 
     ``labels``: int class indices of shape (N,), or one-hot / probability targets of
     the logits' shape (floats). ``label_smoothing`` eps mixes the targets with the
-    uniform distribution, q (1 - eps) + eps / C, as PyTorch defines it. The gradient
-    is (softmax - q) / N for "mean".
+    uniform distribution, q (1 - eps) + eps / C, as PyTorch defines it. ``weight`` (one
+    number per class) and ``ignore_index`` (class-index targets equal to it count
+    nothing) are PyTorch's: "mean" then divides by the sum of the kept targets' weights
+    (see ``nll.py``). Without them it is one fused node, whose gradient is
+    (softmax - q) / N for "mean".
+
+    The third positional argument is ``reduction`` (this library's order); PyTorch's
+    ``cross_entropy(logits, labels, weight)``, an array there, is taken as the weight.
     """
+    if not isinstance(reduction, str):   # PyTorch's positional order: (input, target, weight)
+        if weight is not None:
+            raise TypeError("cross_entropy: weight given twice (the third positional argument is reduction)")
+        reduction, weight = "mean", reduction
     check_reduction("cross_entropy", reduction)
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
     if logits.ndim != 2:
@@ -66,18 +72,23 @@ def cross_entropy(logits, labels, reduction: str = "mean", label_smoothing: floa
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     n, classes = logits.shape
+    label_smoothing = float(label_smoothing)
     if isinstance(labels, Tensor) and labels.shape == logits.shape:
-        target = labels
+        target = labels if labels.dtype.kind == "f" else Tensor._result(labels.data.astype(logits.dtype), None)
     else:
         array = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
-        if array.shape == logits.shape and array.dtype.kind == "f":
+        if array.shape == logits.shape:   # probabilities, or a one-hot array (F.one_hot's int64)
             target = Tensor._result(array.astype(logits.dtype, copy=False), None)
         elif array.shape == (n,):
+            if weight is not None or (array == ignore_index).any():
+                return weighted_cross_entropy(logits, array, weight, ignore_index, reduction, label_smoothing)
             target = Tensor._result(_class_indices(array, classes), None)
         else:
             raise ValueError(f"cross_entropy: labels of shape {array.shape} do not fit logits of shape "
                              f"{logits.shape}: give class indices of shape ({n},) or targets of shape {logits.shape}")
-    return CrossEntropy.apply(logits, target, reduction=reduction, label_smoothing=float(label_smoothing))
+    if weight is not None:
+        return weighted_cross_entropy(logits, target, weight, ignore_index, reduction, label_smoothing)
+    return CrossEntropy.apply(logits, target, reduction=reduction, label_smoothing=label_smoothing)
 
 
 def _class_indices(labels: np.ndarray, classes: int) -> np.ndarray:
@@ -120,12 +131,25 @@ def binary_cross_entropy_with_logits(logits, targets, reduction: str = "mean") -
 
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:  # noqa: A002 (PyTorch's name)
     """Mean squared error (input - target)**2, reduced; built from engine ops."""
-    check_reduction("mse_loss", reduction)
+    return _pointwise("mse_loss", input, target, reduction, lambda diff: diff * diff)
+
+
+def l1_loss(input, target, reduction: str = "mean") -> Tensor:  # noqa: A002 (PyTorch's name)
+    """Mean absolute error |input - target|, reduced; gradient sign(input - target) (0 at 0, as PyTorch)."""
+    return _pointwise("l1_loss", input, target, reduction, lambda diff: diff.abs())
+
+
+def _pointwise(name: str, input, target, reduction: str, error) -> Tensor:  # noqa: A002
+    """``error(input - target)`` for each element (engine ops), then reduced."""
+    check_reduction(name, reduction)
     input = input if isinstance(input, Tensor) else Tensor(input)
     target = _target(target, input)
-    _check_shapes("mse_loss", input.shape, target.shape)
-    diff = input - target
-    squared = diff * diff
+    _check_shapes(name, input.shape, target.shape, stacklevel=4)   # the warning names the line calling the loss
+    errors = error(input - target)
     if reduction == "none":
-        return squared
-    return squared.mean() if reduction == "mean" else squared.sum()
+        return errors
+    return errors.mean() if reduction == "mean" else errors.sum()
+
+
+__all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss",
+           "l1_loss", "check_reduction"]

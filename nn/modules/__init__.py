@@ -2,20 +2,21 @@
 
 - ``module.py``: Module (the tree of parameters, buffers, state dicts) and Parameter, with
   PyTorch's extra methods (``torch_methods.py``) and Keras' (``keras_methods.py``);
-- ``linear.py``, ``activation.py``, ``dropout.py``, ``mlp.py``: dense layers;
-- ``conv.py``, ``pooling.py``, ``flatten.py``: image layers; ``normalization.py``: batch norm;
+- ``linear.py`` (Linear, Identity), ``activation.py``, ``dropout.py``, ``mlp.py``: dense layers;
+- ``conv.py`` (Conv2d, Conv1d), ``pooling.py``, ``flatten.py``: image and sequence layers;
+  ``normalization.py``: batch norm;
 - ``container.py``: Sequential, ModuleList, ModuleDict; ``loss.py``: the loss modules.
 
 Layers hold parameters and check their input; the work is ``nn.functional``'s.
 """
-from .activation import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from .container import ModuleDict, ModuleList, Sequential
-from .conv import Conv2d
+from .conv import Conv1d, Conv2d
 from .dropout import Dropout
 from .flatten import Flatten
 from .keras_methods import use_trainer
-from .linear import Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .linear import Identity, Linear
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .mlp import MLP
 from .module import LoadResult, Module, Parameter, StateDictError
 from .normalization import BatchNorm1d, BatchNorm2d
@@ -27,4 +28,5 @@ __all__ = [
     "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm1d", "BatchNorm2d",
     "Sequential", "ModuleList", "ModuleDict",
     "CrossEntropyLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
+    "Identity", "SiLU", "LogSoftmax", "Conv1d", "NLLLoss", "L1Loss",
 ]

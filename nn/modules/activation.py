@@ -1,4 +1,4 @@
-"""Activations as layers: Sigmoid, ReLU, Tanh, LeakyReLU, Softmax (the work is nn.functional's)."""
+"""Activations as layers: Sigmoid, ReLU, Tanh, SiLU, LeakyReLU, Softmax, LogSoftmax (the work is nn.functional's)."""
 from __future__ import annotations
 
 from autograd import Tensor
@@ -30,6 +30,13 @@ class Tanh(Module):
         return F.tanh(x)
 
 
+class SiLU(Module):
+    """x * sigmoid(x) elementwise (swish)."""
+
+    def forward(self, x) -> Tensor:
+        return F.silu(x)
+
+
 class LeakyReLU(Module):
     """x where x > 0, else negative_slope * x."""
 
@@ -43,19 +50,34 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}"
 
 
-class Softmax(Module):
-    """exp(x) / sum(exp(x)) along ``axis`` (``dim``, PyTorch's name, also works)."""
+class _AlongAxis(Module):
+    """An activation along one axis, ``axis`` or PyTorch's ``dim`` (default -1): ``function(x, axis)``."""
+
+    function = None
 
     def __init__(self, axis: int | None = None, *, dim: int | None = None):
-        axis = torch_spelling("Softmax", axis, False, dim, None)[0]
+        axis = torch_spelling(type(self).__name__, axis, False, dim, None)[0]
         self.axis = -1 if axis is None else axis
 
     def forward(self, x) -> Tensor:
-        return F.softmax(x, self.axis)
+        return type(self).function(x, self.axis)
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"
 
 
-ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU, "softmax": Softmax}
+class Softmax(_AlongAxis):
+    """exp(x) / sum(exp(x)) along ``axis`` (``dim``, PyTorch's name, also works)."""
+
+    function = F.softmax
+
+
+class LogSoftmax(_AlongAxis):
+    """log(softmax(x)) along ``axis`` (or ``dim``), stable: what ``nn.NLLLoss`` takes."""
+
+    function = F.log_softmax
+
+
+ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "silu": SiLU, "leaky_relu": LeakyReLU,
+               "softmax": Softmax}
 

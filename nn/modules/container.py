@@ -141,7 +141,9 @@ class ModuleDict(Module):
 class Sequential(Module):
     """Layers applied in order; indexable (``model[0]``, slices), iterable, with ``len``.
 
-    Parameters are named by position: ``0.weight``, ``2.bias``, as in PyTorch.
+    Parameters are named by position: ``0.weight``, ``2.bias``, as in PyTorch. The layers
+    are given one by one: ``Sequential(*layers)`` for a list (a list itself raises a
+    TypeError, as in PyTorch).
 
     A ReLU followed by a max pool runs after the pool: max pooling commutes with ReLU, so
     the values are the same, and so are the gradients (each window's first maximum is the
@@ -152,7 +154,7 @@ class Sequential(Module):
 
     def __init__(self, *layers: Module):
         for i, layer in enumerate(layers):
-            setattr(self, str(i), layer)
+            setattr(self, str(i), _layer(layer))
 
     def _layers(self) -> list:
         """The layers in order (attributes named 0, 1, 2...)."""
@@ -172,7 +174,7 @@ class Sequential(Module):
 
     def append(self, layer: Module) -> "Sequential":
         """Add a layer at the end."""
-        setattr(self, str(len(self)), layer)
+        setattr(self, str(len(self)), _layer(layer))
         return self
 
     def __getitem__(self, index):
@@ -189,6 +191,15 @@ class Sequential(Module):
     def __len__(self) -> int:
         """The number of layers."""
         return len(self._layers())
+
+
+def _layer(value) -> Module:
+    """A layer of a Sequential, or a TypeError as PyTorch's: a list is not nested, it is a mistake."""
+    if isinstance(value, (list, tuple)):
+        raise TypeError(f"Sequential: got a {type(value).__name__} of {len(value)} layers as one layer; "
+                        f"unpack it: nn.Sequential(*layers) (a nested list would name the parameters "
+                        f"0.0.weight, not PyTorch's 0.weight)")
+    return _module(value, "Sequential")
 
 
 def _relu_then_max_pool(layers: list, i: int) -> bool:

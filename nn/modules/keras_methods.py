@@ -35,13 +35,15 @@ class KerasMethods:
             **options):
         """Train on (X, y) and return a ``nn.callbacks.History``: see ``nn.training.fit``.
 
-        Also ``drop_last=False`` and ``validation_batch_size=None`` as keywords.
+        Also ``drop_last=False`` and ``validation_batch_size=None`` as keywords. ``seed``
+        repeats the shuffles and dropout, not the initial weights (drawn when the model was
+        built): ``nn.manual_seed(s)`` before building the model seeds those.
         """
         return self._training().fit(self, X, y, epochs, batch_size, validation_data, validation_split, shuffle,
                                     schedule, callbacks, verbose, seed, initial_epoch, **options)
 
     def evaluate(self, X, y, batch_size: int | None = None) -> dict:
-        """The compiled loss and metrics on (X, y), in eval mode, without a graph."""
+        """The compiled loss and metrics on (X, y) as Python floats, in eval mode, without a graph."""
         return self._training().evaluate(self, X, y, batch_size)
 
     def predict(self, X, batch_size: int | None = None) -> np.ndarray:

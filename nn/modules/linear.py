@@ -1,4 +1,4 @@
-"""Linear: y = x @ weight.T + bias, and the initialisations it (and Conv2d's bias) can draw from."""
+"""Linear: y = x @ weight.T + bias, and the initialisations it (and Conv2d's bias) can draw from; Identity."""
 from __future__ import annotations
 
 import math
@@ -76,3 +76,13 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder layer, as PyTorch's); any arguments are ignored."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def forward(self, x):
+        return x

@@ -71,9 +71,11 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
     ``blas_threads="auto"`` times a few batches with NumPy's BLAS threads and with one
     thread, trains with the faster, and measures again every few seconds
     (``nn.callbacks.BlasThreads``): on a quiet machine the threads help, beside another
-    busy process they make training many times slower. ``None`` leaves the threads alone.
-    The initial weights are drawn when the model is built: seed them with
-    ``nn.manual_seed(s)`` before building it; ``seed`` here repeats the shuffles and masks.
+    busy process they make training many times slower. ``None`` leaves the threads alone,
+    for runs that repeat bit for bit (a matrix product's last bit may depend on the count).
+    ``seed`` repeats the shuffles and dropout masks, not the initial weights: those were
+    drawn when the model was built, so call ``nn.manual_seed(s)`` before building it
+    (as ``torch.manual_seed``) for a run that repeats from its first weight.
 
     In a world of N > 1 processes every rank calls fit with the same arguments; each trains
     on its share of every batch (the global batch is ``batch_size``) and every rank's
@@ -203,13 +205,14 @@ class _Means:
             self.sums[i] += metric(outputs, y) * size
 
     def logs(self) -> dict:
-        """The means so far: {"loss": ..., metric name: ...}."""
+        """The means so far as plain Python floats: {"loss": ..., metric name: ...}."""
         count = max(self.count, 1)
-        return {"loss": self.loss / count, **{name: total / count for (name, _), total in zip(self.metrics, self.sums)}}
+        return {"loss": float(self.loss / count),
+                **{name: float(total / count) for (name, _), total in zip(self.metrics, self.sums)}}
 
 
 def evaluate(model, X, y, batch_size: int | None = None) -> dict:
-    """The compiled loss and metrics on (X, y), in eval mode and without a graph.
+    """The compiled loss and metrics on (X, y), in eval mode and without a graph, as Python floats.
 
     Each is the mean over the batches weighted by their sizes, as during training: for a
     loss with the default "mean" reduction, the loss of the whole set. In a world of more
