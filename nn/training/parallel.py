@@ -31,7 +31,8 @@ class Parallel:
     """What fit needs to train ``model`` on this rank's shares: the wrapper and the loss's kind."""
 
     def __init__(self, model, loss_fn, X: np.ndarray, y: np.ndarray):
-        self.ddp = DistributedDataParallel(model)
+        # (a model the user wrapped already is used as it is: wrapping twice would reduce twice)
+        self.ddp = model if isinstance(model, DistributedDataParallel) else DistributedDataParallel(model)
         self.summed = loss_sums_over_batch(model, loss_fn, X, y)
 
     def shares(self, loader) -> "_Shares":

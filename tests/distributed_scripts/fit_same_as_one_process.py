@@ -38,10 +38,12 @@ def data():
     return X, y, (rng.standard_normal((13, 5)), rng.integers(0, 3, 13))
 
 
-def train(optimizer, loss, batch_size, callbacks=(), epochs=3, initial_epoch=0, model=None, verbose=0):
+def train(optimizer, loss, batch_size, callbacks=(), epochs=3, initial_epoch=0, model=None, verbose=0,
+          wrapped=False):
     X, y, valid = data()
     if model is None:  # (a resumed model is compiled already)
         model = mlp(dist.rank())  # rank 1 starts from other weights: fit copies rank 0's
+        model = dist.DistributedDataParallel(model) if wrapped and dist.world_size() > 1 else model
         model.compile(optimizer, loss=loss, metrics=["accuracy"])
     history = model.fit(X, y, epochs, batch_size, validation_data=valid, seed=7, callbacks=callbacks,
                         verbose=verbose, initial_epoch=initial_epoch)
@@ -57,10 +59,10 @@ def assert_same(model, history, reference, expected):
         assert (dist.all_reduce(p.data, "max") == dist.all_reduce(p.data, "min")).all(), f"{name} differs"
 
 
-def same_history(optimizer, loss, batch_size):
+def same_history(optimizer, loss, batch_size, wrapped=False):
     with alone():
         reference, expected = train(optimizer, loss, batch_size)
-    model, history = train(optimizer, loss, batch_size)
+    model, history = train(optimizer, loss, batch_size, wrapped=wrapped)
     assert_same(model, history, reference, expected)
     X, _, (X_valid, y_valid) = data()
     with alone():
@@ -114,6 +116,7 @@ def main():
         for loss in ("cross_entropy", summed):
             same_history(optimizer if isinstance(optimizer, str) else dict(optimizer), loss, 15)  # 8/7 per rank
         same_history("adam", "cross_entropy", 16)  # 16, 16, 16, then one row: rank 1's share is empty
+    same_history("adam", "cross_entropy", 15, wrapped=True)  # a model the user wrapped in DDP already
     files_once_and_resume(sys.argv[1])
     if dist.is_main():
         print("OK")
