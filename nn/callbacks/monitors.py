@@ -92,8 +92,8 @@ class ModelCheckpoint(_Monitor):
     Every ``every`` epochs (default: each), or only when ``monitor`` improved with
     ``save_best_only``. ``path`` may hold ``{epoch}`` and log names (``"ckpt-{epoch:02d}.npz"``).
     ``nn.load(model, path)`` reads the model alone back; ``resume(model, path, schedule)``
-    everything, returning the ``initial_epoch`` to continue from. Under MPI only rank 0 has
-    it (``main_only``): the file is written once.
+    everything, returning the ``initial_epoch`` to continue from. Under MPI only rank 0 runs
+    it (``main_only``), so the file is written once.
     """
 
     main_only = True
