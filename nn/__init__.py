@@ -20,6 +20,8 @@ from .modules import (MLP, AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss, BCEWith
                       CrossEntropyLoss, Dropout, Flatten, Identity, L1Loss, LeakyReLU, Linear, LoadResult,
                       LogSoftmax, MaxPool2d, Module, ModuleDict, ModuleList, MSELoss, NLLLoss, Parameter, ReLU,
                       Sequential, Sigmoid, SiLU, Softmax, StateDictError, Tanh, use_trainer)
+from .modules import (GELU, GRU, LSTM, RNN, Embedding, GRUCell, LayerNorm, LSTMCell,
+                      MultiheadAttention, RNNCell)
 from .viz import make_dot
 
 # Every Module's compile/fit/evaluate/predict run nn.training's loop; the layers never import it.
@@ -32,4 +34,6 @@ __all__ = [
     "utils", "ModuleList", "ModuleDict", "CrossEntropyLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
     "callbacks", "export_onnx", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm2d",
     "io", "training", "distributed", "Identity", "SiLU", "LogSoftmax", "Conv1d", "NLLLoss", "L1Loss",
+    "Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "LayerNorm", "GELU",
+    "MultiheadAttention",
 ]

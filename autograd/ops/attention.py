@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .. import random as engine_random
-from .nn import Softmax, _max
+from .nn import Softmax, _max, _softmax_axis
 
 _OP = "scaled_dot_product_attention"
 
@@ -33,14 +33,15 @@ class MaskedSoftmax(Softmax):
 
     def forward(self, a):
         out = a.copy() if self.mask is None else np.where(self.mask, a, -np.inf).astype(a.dtype, copy=False)
-        shift = _max(out, self.axis, "MaskedSoftmax")
+        axis = _softmax_axis(out, self.axis, "MaskedSoftmax")
+        shift = np.array(_max(out, axis))
         shift[shift == -np.inf] = 0  # an empty row: exp(-inf - 0) = 0 rather than NaN
         out -= shift
         np.exp(out, out=out)
-        total = out.sum(axis=self.axis, keepdims=True)
+        total = out.sum(axis=axis, keepdims=True)
         total[total == 0] = 1
         out /= total
-        self.save(out)
+        self.save(out, axis)
         return out
 
 

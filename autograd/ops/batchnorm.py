@@ -37,6 +37,9 @@ class BatchNormTrain(Function):
 
     def forward(self, x, weight, bias):
         axes, view = _axes(x)
+        if not x.size:  # no values to take statistics of (a batch of 0): an empty result, as PyTorch
+            self.save(x, weight, None, None)
+            return np.empty(x.shape, np.result_type(x, weight, bias))
         mean = x.mean(axis=axes, keepdims=True)
         out = x - mean
         var = _per_channel(out, out) / (x.size // x.shape[1])
@@ -54,6 +57,9 @@ class BatchNormTrain(Function):
         axes, view = _axes(x)
         if recorded(grad):
             return self._recorded(grad, x, weight, axes, view)
+        if not x.size:
+            zeros = np.zeros(weight.shape, grad.dtype)
+            return np.zeros(x.shape, grad.dtype), zeros if need_w else None, zeros if need_b else None
         m = x.size // x.shape[1]
         centred = x - mean
         grad_b = grad.sum(axis=axes)
@@ -71,6 +77,10 @@ class BatchNormTrain(Function):
     def _recorded(self, grad, x, weight, axes, view):
         """The same rule with engine ops on Tensors (create_graph): the statistics are
         recomputed from x, so the second derivative sees them depend on it."""
+        if not x.data.size:  # a batch of 0: zeros, without the statistics of nothing
+            grad_x, grad_b = grad * 0.0, grad.sum(axis=axes)
+            return tuple(g if need else None
+                         for g, need in zip((grad_x, grad_b * 0.0, grad_b), self.needs_input_grad))
         mean = x.mean(axis=axes, keepdims=True)
         centred = x - mean
         inv_std = ((centred * centred).mean(axis=axes, keepdims=True) + self.eps) ** -0.5

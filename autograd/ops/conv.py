@@ -127,6 +127,8 @@ class Conv2d(Function):
             raise ValueError(f"Conv2d: bias of shape {bias.shape} does not fit weight of shape {weight.shape} "
                              f"(it must be ({weight.shape[0]},))")
         kernel = weight.shape[2:]
+        if not all(kernel):
+            raise ValueError(f"Conv2d: weight of shape {weight.shape} has an empty kernel (kh and kw must be positive)")
         out_size = output_size("Conv2d", x.shape[2:], kernel, self.stride, self.padding, self.dilation)
         out, unfolding = conv_arrays.conv2d(x, weight, bias, self.stride, self.padding, self.dilation, out_size)
         self.save(x, weight, unfolding)  # a receipt for the scratch the unfolding is in (see conv_arrays.receipt)
@@ -140,9 +142,9 @@ class Conv2d(Function):
                                                 unfolding)
             return grads[:len(self.needs_input_grad)]
         # create_graph: the same formula with engine ops (Unfold, MatMul, Fold) on the Tensors
-        n, o = grad.shape[:2]
+        n, o, oh, ow = grad.shape
         kernel = weight.shape[2:]
-        rows = grad.reshape(n, o, -1)
+        rows = grad.reshape(n, o, oh * ow)  # not -1, which a batch of 0 leaves undetermined
         grad_x = grad_w = grad_b = None
         if needs[0]:
             grad_x = fold(weight.reshape(o, -1).T @ rows, x.shape[2:], kernel, self.dilation, self.padding,

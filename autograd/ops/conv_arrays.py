@@ -162,6 +162,11 @@ def conv2d(x, weight, bias, stride, padding, dilation, out_size) -> tuple:
     ``conv2d_backward``, else None."""
     o, c, kh, kw = weight.shape
     (oh, ow), n = out_size, x.shape[0]
+    if not x.size or not weight.size:  # a batch, channels or filters of 0: the blocks below divide by them
+        out = np.zeros((n, o, oh, ow), dtype=np.result_type(x, weight))
+        if bias is not None:
+            out += bias.reshape(-1, 1, 1)
+        return out, None
     out = np.empty((o, oh, ow * n), dtype=np.result_type(x, weight))
     if goes_by_rows(dilation):
         weights, token = _row_weights(weight, bias), None
@@ -288,6 +293,10 @@ def conv2d_backward(grad, x, weight, needs: tuple, stride, padding, dilation, un
     need_x, need_w, need_b = needs
     o, c, kh, kw = weight.shape
     n, _, h, w = x.shape
+    if not x.size or not weight.size:  # as in ``conv2d``: nothing to multiply, only d/db can be nonzero
+        return (np.zeros(x.shape, grad.dtype) if need_x else None,
+                np.zeros(weight.shape, grad.dtype) if need_w else None,
+                grad.sum(axis=(0, 2, 3)) if need_b else None)
     (ph, pw), (oh, ow) = padding, grad.shape[2:]
     rows = grad.transpose(1, 2, 3, 0).reshape(o, -1)  # (O, OH*OW*N), no copy in Conv2d's layout
     grad_w = grad_b = None

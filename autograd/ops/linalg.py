@@ -55,9 +55,15 @@ class MatMul(Function):
         if need_a:
             grad_a = grad @ b2.swapaxes(-1, -2)
             if a.ndim == 1:
-                grad_a = grad_a.reshape(-1, a.shape[0]).sum(axis=0)
+                grad_a = _summed_to_vector(grad_a[..., 0, :])
         if need_b:
             grad_b = a2.swapaxes(-1, -2) @ grad
             if b.ndim == 1:
-                grad_b = grad_b.reshape(-1, b.shape[0]).sum(axis=0)
+                grad_b = _summed_to_vector(grad_b[..., 0])
         return grad_a, grad_b
+
+
+def _summed_to_vector(grad):
+    """A 1-D operand's gradient (..., K) summed over its batch axes (reshape(-1, K) is
+    ambiguous when K or a batch axis is 0)."""
+    return grad.sum(axis=tuple(range(grad.ndim - 1))) if grad.ndim > 1 else grad

@@ -11,6 +11,9 @@ derivatives are recorded.
 """
 from __future__ import annotations
 
+import math
+from contextlib import nullcontext
+
 import numpy as np
 
 from ..function import Function
@@ -59,15 +62,21 @@ class Linear(Function):
         x, weight = self.saved
         need_x, need_w = self.needs_input_grad[:2]
         need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
-        rows = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])
+        # reshapes with the row count spelt out: -1 is undetermined with 0 features
+        rows = grad if grad.ndim == 2 else grad.reshape(_count_rows(grad), weight.shape[0])
         grad_x = matmul(grad, weight) if need_x else None
         grad_w = None
         if need_w:
-            x_rows = x if x.ndim == 2 else x.reshape(-1, weight.shape[1])
+            x_rows = x if x.ndim == 2 else x.reshape(_count_rows(x), weight.shape[1])
             # The gradient in the weight's own layout, so the optimizer's updates stay contiguous.
             grad_w = matmul(x_rows.T, rows).T if _column_major(weight) else matmul(rows.T, x_rows)
         grad_b = rows.sum(axis=0) if need_b else None
         return (grad_x, grad_w) if len(self.needs_input_grad) == 2 else (grad_x, grad_w, grad_b)
+
+
+def _count_rows(a) -> int:
+    """The rows of a batch of rows (..., features): the product of all axes but the last."""
+    return math.prod(a.shape[:-1])
 
 
 class LeakyReLU(Function):
@@ -97,18 +106,21 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, a):
-        out = a - _max(a, self.axis, "Softmax")
-        np.exp(out, out=out)
-        out /= out.sum(axis=self.axis, keepdims=True)
-        self.save(out)
+        axis = _softmax_axis(a, self.axis, "Softmax")
+        shift = _max(a, axis)
+        with _quiet(shift):
+            out = np.asarray(a - shift)
+            np.exp(out, out=out)
+            out /= out.sum(axis=axis, keepdims=True)
+        self.save(out, axis)
         return out
 
     def backward(self, grad):
-        (out,) = self.saved
+        out, axis = self.saved
         if recorded(grad):   # create_graph: y is this node's output Tensor
-            return out * (grad - (grad * out).sum(axis=self.axis, keepdims=True))
-        result = grad * out
-        total = result.sum(axis=self.axis, keepdims=True)
+            return out * (grad - (grad * out).sum(axis=axis, keepdims=True))
+        result = np.asarray(grad * out)
+        total = result.sum(axis=axis, keepdims=True)
         np.subtract(grad, total, out=result)
         result *= out
         return result
@@ -125,31 +137,52 @@ class LogSoftmax(Function):
 
     def forward(self, a):
         out = log_softmax(a, self.axis, "LogSoftmax")
-        self.save(out)
+        self.save(out, _softmax_axis(a, self.axis, "LogSoftmax"))
         return out
 
     def backward(self, grad):
-        (out,) = self.saved
-        total = grad.sum(axis=self.axis, keepdims=True)
+        out, axis = self.saved
+        total = grad.sum(axis=axis, keepdims=True)
         if recorded(grad):   # create_graph: y is this node's output Tensor
             return grad - out.exp() * total
-        result = np.exp(out)
+        result = np.asarray(np.exp(out))  # NumPy gives a scalar for a 0-d out
         result *= total
         np.subtract(grad, result, out=result)
         return result
 
 
-def _max(a: np.ndarray, axis: int, op: str) -> np.ndarray:
-    """The maximum along ``axis``, kept as an axis of 1; an axis out of range raises naming ``op``."""
-    try:
-        return a.max(axis=axis, keepdims=True)
-    except np.exceptions.AxisError:
-        raise axis_error(op, axis, a.shape) from None
+def _softmax_axis(a: np.ndarray, axis: int, op: str):
+    """``axis`` checked against a's shape (naming ``op``), None for a 0-d ``a``, whose only
+    axes are 0 and -1 (as PyTorch's softmax allows) and which NumPy reduces with None."""
+    if a.ndim == 0 and axis in (0, -1):
+        return None
+    if not -a.ndim <= axis < a.ndim:
+        raise axis_error(op, axis, a.shape)
+    return axis
+
+
+def _max(a: np.ndarray, axis) -> np.ndarray:
+    """The maximum along ``axis``, kept as an axis of 1; a 0-d zero when that axis is empty
+    (NumPy has no maximum of nothing, and any shift of no numbers will do)."""
+    if a.shape and axis is not None and a.shape[axis] == 0:
+        return np.zeros((), a.dtype)
+    return a.max(axis=axis, keepdims=True)
 
 
 def log_softmax(a: np.ndarray, axis: int = -1, op: str = "log_softmax") -> np.ndarray:
     """log(softmax(a)) of an array, stable for any finite input (two full-size arrays)."""
-    out = a - _max(a, axis, op)
-    total = np.exp(out).sum(axis=axis, keepdims=True)
-    out -= np.log(total, out=total)
+    axis = _softmax_axis(a, axis, op)
+    shift = _max(a, axis)
+    with _quiet(shift):
+        out = np.asarray(a - shift)
+        if not out.size:  # the log of an empty axis' sum (0) would warn, and there is nothing to shift
+            return out
+        total = np.asarray(np.exp(out).sum(axis=axis, keepdims=True))
+        out -= np.log(total, out=total)
     return out
+
+
+def _quiet(shift: np.ndarray):
+    """No NumPy warnings when a maximum is infinite (inf - inf is NaN, as PyTorch gives, silently);
+    checked on the small array of maxima, as np.errstate costs a fixed 1.5 us."""
+    return np.errstate(invalid="ignore", divide="ignore") if not np.isfinite(shift).all() else nullcontext()

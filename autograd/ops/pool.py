@@ -166,7 +166,8 @@ class AvgPool2d(_Pool2d):
         if recorded(grad):
             n, c, oh, ow = grad.shape
             blocks = share.reshape(n, c, 1, oh * ow).broadcast_to((n, c, kh * kw, oh * ow))
-            return fold(blocks.reshape(n, c * kh * kw, -1), shape[2:], self.kernel_size, _NO_DILATION,
+            # oh * ow, not -1, which a batch of 0 leaves undetermined
+            return fold(blocks.reshape(n, c * kh * kw, oh * ow), shape[2:], self.kernel_size, _NO_DILATION,
                         self.padding, self.stride)
 
         def part(k, cs, slot, tiles):

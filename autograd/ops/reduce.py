@@ -15,17 +15,22 @@ def axis_error(op: str, axis, shape: tuple) -> ValueError:
 
 
 def normalize_axis(axis, shape: tuple, op: str = "reduce"):
-    """None, or a sorted tuple of non-negative axes; an axis out of range raises naming ``op``."""
+    """None, or a sorted tuple of non-negative axes; an axis out of range raises naming ``op``.
+
+    A 0-d shape takes axis 0 or -1, as PyTorch's (reducing over it changes nothing), and
+    gives (), NumPy's "no axes" for it.
+    """
     if axis is None:
         return None
     ndim = len(shape)
+    bound = max(ndim, 1)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     normalized = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -bound <= a < bound:
             raise axis_error(op, a, shape)
-        normalized.append(int(a) % max(ndim, 1))
-    return tuple(sorted(normalized))
+        normalized.append(int(a) % bound)
+    return tuple(sorted(normalized)) if ndim else ()
 
 
 def torch_spelling(op: str, axis, keepdims, dim, keepdim) -> tuple:
@@ -64,6 +69,11 @@ def _reduced_shape(shape: tuple, axis) -> tuple:
     return () if axis is None else tuple(n for i, n in enumerate(shape) if i not in axis)
 
 
+def _count(shape: tuple, axis) -> int:
+    """How many numbers each reduced value is made of."""
+    return math.prod(shape if axis is None else [shape[i] for i in axis])
+
+
 class Sum(Function):
     """sum(a, axis).   d/da = 1: the gradient is broadcast back over the summed axes"""
 
@@ -91,15 +101,18 @@ class Mean(Function):
 
     def forward(self, a):
         self.save(a.shape)
+        if _count(a.shape, self.axis) == 0:  # NaN, as PyTorch, without NumPy's "Mean of empty slice"
+            shape = _kept_shape(a.shape, self.axis) if self.keepdims else _reduced_shape(a.shape, self.axis)
+            return np.full(shape, np.nan, a.dtype)
         return a.mean(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, grad):
         (shape,) = self.saved
         kept = _kept_shape(shape, self.axis)
-        count = math.prod(shape) // max(math.prod(kept), 1)
         if not self.keepdims:
             grad = grad.reshape(kept)
-        return np.broadcast_to(grad / count, shape)
+        count = _count(shape, self.axis)
+        return np.broadcast_to(grad / count if count else np.zeros(kept, grad.dtype), shape)
 
 
 class Max(Function):
@@ -120,7 +133,12 @@ class Max(Function):
             raise ValueError(f"{type(self).__name__}: cannot take the {self.word}{over} of an empty tensor "
                              f"of shape {a.shape}") from None
         share = (a == out).astype(a.dtype)
-        share /= share.sum(axis=self.axis, keepdims=True)  # 1/k at each of k tied maxima, in a's dtype
+        ties = share.sum(axis=self.axis, keepdims=True)
+        if ties.all():
+            share /= ties  # 1/k at each of k tied maxima, in a's dtype
+        else:  # a NaN maximum equals nothing: 0/0, NaN gradients everywhere, as PyTorch's amax, silently
+            with np.errstate(invalid="ignore"):
+                share /= ties
         self.save(share)
         return out if self.keepdims else out.reshape(_reduced_shape(a.shape, self.axis))
 

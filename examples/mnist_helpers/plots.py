@@ -5,18 +5,7 @@ import os
 
 import numpy as np
 
-
-NEEDS_MATPLOTLIB = "--plots needs matplotlib: pip install matplotlib (or pip install -e '.[plot]')"
-
-
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise SystemExit(NEEDS_MATPLOTLIB) from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+from common_helpers.plotting import pyplot as _pyplot
 
 
 # What the training accuracy of an epoch is: fit's running mean over the epoch's batches (the

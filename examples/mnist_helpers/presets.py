@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 import nn
+from common_helpers.numbers import whole
 from mnist_helpers.checks import path_problem
 
 
@@ -68,20 +69,6 @@ PRESETS = {
 MAX_SEED = 2 ** 32 - 1
 
 
-def _whole(minimum: int, maximum: int | None = None):
-    """An argparse type: a whole number of at least ``minimum`` (and at most ``maximum``, if given)."""
-    def number(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            allowed = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-            raise argparse.ArgumentTypeError(f"must be {allowed}, not {value}")
-        return value
-    return number
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     """The example's options (the README's MNIST section lists them); every path is checked here, before training."""
     parser = argparse.ArgumentParser(
@@ -90,17 +77,17 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="MLPs: seed: the textbook's network; fast: 98%% soonest (default); best: most "
                              "accurate in a minute. CNNs: cnn: 99%% soonest; cnn-best: most accurate in "
                              "two minutes")
-    parser.add_argument("--epochs", type=_whole(1), metavar="N", help="override the preset's number of epochs")
+    parser.add_argument("--epochs", type=whole(1), metavar="N", help="override the preset's number of epochs")
     parser.add_argument("--data", metavar="DIR",
                         help="directory with the MNIST files (default: $MNIST_DIR, then a cache)")
-    parser.add_argument("--seed", type=_whole(0, MAX_SEED), default=1, metavar="S",
+    parser.add_argument("--seed", type=whole(0, MAX_SEED), default=1, metavar="S",
                         help=f"random seed from 0 to {MAX_SEED} (weights, shuffling, dropout)")
     parser.add_argument("--metrics-json", metavar="PATH", help="write the run's metrics as JSON")
     parser.add_argument("--plots", metavar="DIR", help="write cost, accuracy, misclassified and confusion PNGs")
     parser.add_argument("--save", metavar="PATH", help="save the trained weights (.npz, written atomically)")
     parser.add_argument("--load", metavar="PATH", help="load weights before training or evaluating")
     parser.add_argument("--evaluate", action="store_true", help="only evaluate (with --load)")
-    parser.add_argument("--patience", type=_whole(1), metavar="N",
+    parser.add_argument("--patience", type=whole(1), metavar="N",
                         help="stop when validation accuracy has not improved for N epochs; keep the best weights")
     parser.add_argument("--quiet", action="store_true", help="print only the final line")
     parser.add_argument("--export-onnx", metavar="PATH",

@@ -25,16 +25,16 @@ _EPSILON = 1e-12      # and the denominator of its gradient here
 
 def _reduce(values: np.ndarray, reduction: str) -> np.ndarray:
     """The mean or sum of the per-element losses as a 0-d array of their dtype; all of them for "none"."""
-    if reduction == "mean":
-        return np.asarray(values.mean(), dtype=values.dtype)
+    if reduction == "mean":  # of no values: NaN, as PyTorch, without NumPy's "Mean of empty slice"
+        return np.asarray(values.mean() if values.size else np.nan, dtype=values.dtype)
     if reduction == "sum":
         return np.asarray(values.sum(), dtype=values.dtype)
     return values
 
 
 def _scale(grad, reduction: str, count: int):
-    """The upstream gradient as a factor on each element's gradient."""
-    return grad / count if reduction == "mean" else grad
+    """The upstream gradient as a factor on each element's gradient (of no elements: any)."""
+    return grad / count if reduction == "mean" and count else grad
 
 
 class CrossEntropy(Function):
@@ -52,6 +52,8 @@ class CrossEntropy(Function):
 
     def forward(self, logits, target):
         n, classes = logits.shape
+        if not classes:  # no softmax of nothing (PyTorch gives -0 a row, yet NaN for their mean)
+            raise ValueError(f"CrossEntropy: logits of shape {logits.shape} have no classes")
         eps = self.label_smoothing
         shifted = logits - logits.max(axis=1, keepdims=True)
         probs = np.exp(shifted)

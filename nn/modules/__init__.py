@@ -4,12 +4,15 @@
   PyTorch's extra methods (``torch_methods.py``) and Keras' (``keras_methods.py``);
 - ``linear.py`` (Linear, Identity), ``activation.py``, ``dropout.py``, ``mlp.py``: dense layers;
 - ``conv.py`` (Conv2d, Conv1d), ``pooling.py``, ``flatten.py``: image and sequence layers;
-  ``normalization.py``: batch norm;
-- ``container.py``: Sequential, ModuleList, ModuleDict; ``loss.py``: the loss modules.
+  ``normalization.py``: batch norm and LayerNorm;
+- ``container.py``: Sequential, ModuleList, ModuleDict; ``loss.py``: the loss modules;
+- ``sparse.py``: Embedding; ``rnn.py``: RNN, LSTM, GRU and their cells; ``attention.py``:
+  MultiheadAttention; GELU in ``activation.py``.
 
 Layers hold parameters and check their input; the work is ``nn.functional``'s.
 """
-from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from .attention import MultiheadAttention
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
 from .dropout import Dropout
@@ -19,8 +22,10 @@ from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .mlp import MLP
 from .module import LoadResult, Module, Parameter, StateDictError
-from .normalization import BatchNorm1d, BatchNorm2d
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .sparse import Embedding
 
 __all__ = [
     "Module", "Parameter", "StateDictError", "LoadResult", "use_trainer",
@@ -29,4 +34,6 @@ __all__ = [
     "Sequential", "ModuleList", "ModuleDict",
     "CrossEntropyLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
     "Identity", "SiLU", "LogSoftmax", "Conv1d", "NLLLoss", "L1Loss",
+    "Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "LayerNorm", "GELU",
+    "MultiheadAttention",
 ]

@@ -1,4 +1,5 @@
-"""Activations as layers: Sigmoid, ReLU, Tanh, SiLU, LeakyReLU, Softmax, LogSoftmax (the work is nn.functional's)."""
+"""Activations as layers: Sigmoid, ReLU, Tanh, SiLU, LeakyReLU, GELU, Softmax, LogSoftmax (the work is
+nn.functional's)."""
 from __future__ import annotations
 
 from autograd import Tensor
@@ -48,6 +49,21 @@ class LeakyReLU(Module):
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
+
+
+class GELU(Module):
+    """x * Phi(x), Phi the standard normal CDF; ``approximate="tanh"`` for PyTorch's tanh form."""
+
+    def __init__(self, approximate: str = "none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x) -> Tensor:
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
 
 
 class _AlongAxis(Module):

@@ -3,7 +3,9 @@
 A module's parameters and sub-modules are whatever its attributes hold, in assignment
 order (``vars(self)``), looking into lists, tuples and dicts. Names are dotted paths
 (``0.weight``, ``encoder.fc.bias``, ``blocks.2.bias``); a parameter or module reached
-twice (shared) is listed once, under its first name.
+twice (shared) is listed once, under its first name; but ``state_dict()`` lists a shared
+parameter under each module that holds it, as PyTorch's (a tied embedding and output head:
+``wte.weight`` and ``head.weight``).
 """
 from __future__ import annotations
 
@@ -179,12 +181,13 @@ class Module(ModuleTorchMethods, KerasMethods):
 
     # ---- state ----
     def _state_arrays(self) -> dict:
-        """name -> the live array (parameter data or buffer); PyTorch's order: params, then buffers."""
-        arrays, seen = {}, set()
+        """name -> the live array (parameter data or buffer); PyTorch's order: each module's params,
+        then its buffers. A shared parameter is under each of its names, as PyTorch's (a module
+        reached twice is walked once, under its first name, as by named_modules)."""
+        arrays = {}
         for prefix, module in self.named_modules():
             for name, value in module._own():
-                if isinstance(value, Parameter) and id(value) not in seen:
-                    seen.add(id(value))
+                if isinstance(value, Parameter):
                     arrays[_join(prefix, name)] = value.data
             transient = vars(module).get("_transient_buffers", ())
             for name in vars(module).get("_buffer_names", ()):
@@ -193,7 +196,8 @@ class Module(ModuleTorchMethods, KerasMethods):
         return arrays
 
     def state_dict(self) -> dict:
-        """name -> a copy of every parameter's and buffer's array."""
+        """name -> a copy of every parameter's and buffer's array; a shared parameter (weight
+        tying) is under each of its names, as PyTorch's."""
         return {name: np.array(array, copy=True) for name, array in self._state_arrays().items()}
 
     def load_state_dict(self, state: dict, strict: bool = True) -> LoadResult:
@@ -207,7 +211,9 @@ class Module(ModuleTorchMethods, KerasMethods):
         floating parameter) is an error.
         """
         targets = self._state_arrays()
-        missing = [key for key in targets if key not in state]
+        # A shared array is present when any of its names is (a state dict saved with one of them).
+        present = {id(target) for key, target in targets.items() if key in state}
+        missing = [key for key, target in targets.items() if id(target) not in present]
         unexpected = [key for key in state if key not in targets]
         problems = ([f"missing key {key!r}" for key in missing]
                     + [f"unexpected key {key!r}" for key in unexpected]) if strict else []

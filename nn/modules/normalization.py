@@ -1,4 +1,5 @@
-"""Batch normalization: BatchNorm1d for (N, C) features, BatchNorm2d for (N, C, H, W) images."""
+"""Normalization layers: BatchNorm1d for (N, C) features, BatchNorm2d for (N, C, H, W) images,
+LayerNorm over the last axes of each sample."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,6 +7,8 @@ import numpy as np
 import autograd as ag
 from autograd import Tensor
 from autograd.ops.batchnorm import BatchNormTrain
+
+from .. import functional as F
 
 from .module import Module, Parameter
 
@@ -113,3 +116,31 @@ class BatchNorm2d(_BatchNorm):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, dtype=None):
         super().__init__(num_features, eps, momentum, dtype)
 
+
+
+class LayerNorm(Module):
+    """Normalise each sample over its last ``len(normalized_shape)`` axes (mean 0, biased
+    variance 1, ``eps`` inside the square root), then scale by ``weight`` (ones) and shift by
+    ``bias`` (zeros), each of shape ``normalized_shape``, as PyTorch's. No running statistics:
+    training and eval are the same. ``elementwise_affine=False`` drops both parameters,
+    ``bias=False`` only the shift.
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
+                 dtype=None):
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+        self.normalized_shape, self.eps, self.elementwise_affine = tuple(int(n) for n in shape), eps, elementwise_affine
+        dtype = np.dtype(ag.get_default_dtype() if dtype is None else dtype)
+        self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype)) if elementwise_affine else None
+        self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype)) if elementwise_affine and bias else None
+
+    def forward(self, x) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        dims = len(self.normalized_shape)
+        if x.ndim < dims or tuple(x.shape[x.ndim - dims:]) != self.normalized_shape:
+            raise ValueError(f"LayerNorm: input of shape {x.shape} does not end in normalized_shape "
+                             f"{self.normalized_shape}")
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

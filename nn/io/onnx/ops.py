@@ -27,6 +27,8 @@ Cast, Where (a constant condition)        Cast, Where
 Conv2d, MaxPool2d, AvgPool2d              Conv, MaxPool, AveragePool(count_include_pad=1)
 BatchNorm1d/2d, eval mode (patterns.py)   BatchNormalization
 Unfold (im2col), Fold (col2im)            Conv, ConvTranspose by a one-hot kernel; Reshape
+LSTMSequence, GRUSequence, RNNSequence    unrolled over the example's length (recurrent.py)
+(nn.LSTM, nn.GRU, nn.RNN)
 ========================================  ============================================
 
 Dropout in eval mode records nothing. BatchNorm1d/2d in eval mode record elementwise ops
@@ -44,6 +46,8 @@ import numpy as np
 from autograd.ops import conv, elementwise as ew, linalg, pool, reduce, shape
 from autograd.ops import nn as fused
 
+from .recurrent import RECURRENT_CONVERTERS
+
 INT64_MAX, INT64_MIN = np.iinfo(np.int64).max, np.iinfo(np.int64).min
 
 
@@ -58,6 +62,7 @@ CONVERTERS = {
     ew.Add: _same("Add"), ew.Sub: _same("Sub"), ew.Mul: _same("Mul"), ew.Div: _same("Div"),
     ew.Neg: _same("Neg"), ew.Exp: _same("Exp"), ew.Log: _same("Log"), ew.Sigmoid: _same("Sigmoid"),
     ew.Tanh: _same("Tanh"), ew.ReLU: _same("Relu"), linalg.MatMul: _same("MatMul"),
+    **RECURRENT_CONVERTERS,
 }
 
 
