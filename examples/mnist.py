@@ -10,7 +10,6 @@ Options and plots live in mnist_helpers/: presets.py (with checks.py), report.py
 """
 from __future__ import annotations
 
-import argparse
 import functools
 import os
 import sys
@@ -21,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 import nn  # noqa: E402
 from autograd import Tensor, no_grad  # noqa: E402
+from common_helpers.ranks import join_quietly, on_rank_zero  # noqa: E402
 from mnist_helpers.augment import RandomShift  # noqa: E402
 from mnist_helpers.export import export_onnx  # noqa: E402
 from mnist_helpers.presets import load_problem, parse_args, preset_from  # noqa: E402
@@ -145,20 +145,10 @@ def train(preset, model, data, args, report):
                    f"keeping the weights of epoch {stopping.best_epoch + 1}")
 
 
-def only_rank_zero_speaks(args: argparse.Namespace) -> argparse.Namespace:
-    """Under mpiexec, the other ranks print nothing and write no files: rank 0 does, once.
-    (A rank that fails still shows why: nn.distributed reports on the original stderr.)"""
-    if nn.distributed.is_main():
-        return args
-    return argparse.Namespace(**{**vars(args), "save": None, "metrics_json": None, "plots": None,
-                                 "export_onnx": None, "quiet": True})
-
-
 def main(argv=None) -> int:
-    nn.distributed.init()  # under mpiexec, join the other processes (fit is then data-parallel); else nothing
-    if not nn.distributed.is_main():
-        sys.stdout = sys.stderr = open(os.devnull, "w")
-    args = only_rank_zero_speaks(parse_args(argv))  # parse_args checks every path: a typo never costs a run
+    join_quietly()  # under mpiexec: one process of several (fit is then data-parallel), rank 0 speaks
+    args = parse_args(argv)  # also checks every path, so a typo never costs a finished run
+    args = on_rank_zero(args, save=None, metrics_json=None, plots=None, export_onnx=None, quiet=True)
     preset = preset_from(args)
     report = Report(preset, args)
     try:

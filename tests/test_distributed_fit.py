@@ -83,3 +83,19 @@ def _figures(out: str) -> list:
     """The epoch lines without their seconds, and the test accuracy line."""
     return [line.rsplit("|", 1)[0] if "Cost:" in line else line for line in out.splitlines()
             if "Cost:" in line or line.startswith("Test accuracy")]
+
+
+def test_charlm_on_two_ranks_prints_one_process_losses_and_saves_once(tmp_path):
+    """examples/charlm.py's own loop (not fit): each step's batch split over the ranks."""
+    text = tmp_path / "text.txt"
+    text.write_text("".join(f"{word} the {other}, {n}.\n" for n in range(60)
+                            for word, other in [("To be", "question"), ("Now is", "winter")]))
+    argv = ["--text", str(text), "--sample", "0"]
+    status, out, _ = mpiexec("charlm_tiny.py", *argv, "--save", str(tmp_path / "m.npz"))
+    assert status == 0, out
+    alone = subprocess.run([sys.executable, str(ROOT / "tests" / "distributed_scripts" / "charlm_tiny.py"), *argv],
+                           capture_output=True, text=True, env=_env(), timeout=TIMEOUT)
+    assert alone.returncode == 0, alone.stderr
+    losses = [line.rsplit("|", 1)[0] for line in out.splitlines() if line.startswith("step ")]
+    assert losses == [line.rsplit("|", 1)[0] for line in alone.stdout.splitlines() if line.startswith("step ")]
+    assert len(losses) == 2 and out.count("Model saved to") == 1 and (tmp_path / "m.npz").is_file(), out
