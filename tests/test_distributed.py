@@ -33,6 +33,8 @@ def world_of_one(request, monkeypatch):
         monkeypatch.setitem(sys.modules, "mpi4py", None)  # makes `import mpi4py` raise ImportError
     elif importlib.util.find_spec("mpi4py") is None:
         pytest.skip("mpi4py is not installed")
+    else:  # as if a launcher had started this process alone: MPI starts, with a world of one
+        monkeypatch.setattr(dist.world, "launched", lambda: True)
     hook = sys.excepthook
     dist.init()
     dist.init()  # again: nothing more happens

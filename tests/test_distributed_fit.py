@@ -99,3 +99,11 @@ def test_charlm_on_two_ranks_prints_one_process_losses_and_saves_once(tmp_path):
     losses = [line.rsplit("|", 1)[0] for line in out.splitlines() if line.startswith("step ")]
     assert losses == [line.rsplit("|", 1)[0] for line in alone.stdout.splitlines() if line.startswith("step ")]
     assert len(losses) == 2 and out.count("Model saved to") == 1 and (tmp_path / "m.npz").is_file(), out
+
+
+def test_launched_reads_the_launchers_variables(monkeypatch):
+    for name in nn.distributed.world.LAUNCHER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert not nn.distributed.launched()
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "4")  # Open MPI's mpirun
+    assert nn.distributed.launched()
