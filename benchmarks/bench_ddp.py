@@ -26,6 +26,7 @@ its rows (skipped without it). Run it alone: other processes on the 2 cores spoi
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -268,12 +269,9 @@ def main(argv=None) -> None:
             print(json.dumps(result), flush=True)
         return
     with_torch = not args.no_torch
-    if with_torch:
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            print("bench_ddp: PyTorch is not installed; skipping its rows", file=sys.stderr)
-            with_torch = False
+    if with_torch and importlib.util.find_spec("torch") is None:
+        print("bench_ddp: PyTorch is not installed; skipping its rows", file=sys.stderr)
+        with_torch = False
     results = run(args.rounds, args.steps, with_torch, args.timeout)
     print(json.dumps(results, indent=2) if args.json else report(results))
 
