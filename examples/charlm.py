@@ -3,6 +3,7 @@
     python examples/charlm.py                         # the lstm preset on tiny Shakespeare, then a sample
     python examples/charlm.py --text names.txt --steps 500 --save names.npz
     python examples/charlm.py --load names.npz --sample 300 --temperature 0.8 --top-k 10
+    mpiexec -n 2 python examples/charlm.py            # the same, each step's batch split over 2 processes
 
 The text's first 90% of characters train, the last 10% validate; the vocabulary is the
 sorted set of the whole file's characters. Recipes, options and checks live in
@@ -28,6 +29,7 @@ from charlm_helpers.checkpoint import read_checkpoint  # noqa: E402
 from charlm_helpers.presets import DEFAULT_PRESET, PRESETS, parse_args  # noqa: E402
 from charlm_helpers.report import Report, ctrl_c_stops_after_the_step  # noqa: E402
 from charlm_helpers.sampling import generate  # noqa: E402
+from common_helpers.ranks import join_quietly, on_rank_zero  # noqa: E402
 from gpt import GPT, GPTConfig  # noqa: E402
 from nn import functional as F  # noqa: E402
 
@@ -103,6 +105,9 @@ def prepare(args, text: str, checkpoint):
         prompt = tokenizer.encode(first if args.prompt is None else args.prompt)
     except ValueError as error:
         raise Problem(f"--prompt: {str(error).split(': ', 1)[1]}") from None
+    if nn.distributed.world_size() > preset.batch_size:
+        raise Problem(f"{nn.distributed.world_size()} processes share batches of {preset.batch_size} windows: "
+                      f"start at most {preset.batch_size}")
     return preset, tokenizer, ids[:split], ids[split:], prompt
 
 
@@ -119,16 +124,22 @@ def loss_of(model, inputs, targets):
 
 
 def evaluate(model, preset, ids) -> float:
-    """``loss_of`` over ``preset.eval_windows`` random windows of ``ids`` (the same ones each time), no graph."""
+    """``loss_of`` over ``preset.eval_windows`` random windows of ``ids`` (the same ones each time), no graph.
+
+    Under mpiexec each rank takes its share of the windows and the sums are added up."""
     rng = np.random.default_rng(EVAL_SEED)
     starts = rng.integers(0, len(ids) - preset.block_size, size=preset.eval_windows)
+    parallel = nn.distributed.world_size() > 1
+    mine = nn.distributed.shard(starts).indices if parallel else starts
     total = 0.0
     model.eval()
     with no_grad():
-        for chunk in np.array_split(starts, math.ceil(len(starts) / preset.eval_batch)):
+        for chunk in np.array_split(mine, math.ceil(len(mine) / preset.eval_batch)) if len(mine) else []:
             inputs, targets = nn.data.windows_at(ids, chunk, preset.block_size)
             total += loss_of(model, inputs, targets).item() * len(chunk)
     model.train()
+    if parallel:
+        total = float(nn.distributed.all_reduce(np.array([total]))[0])
     return total / len(starts)
 
 
@@ -152,9 +163,15 @@ def learning_rate(preset, step: int) -> float:
 
 def train(preset, model, train_ids, val_ids, seed: int, report) -> tuple[int, float]:
     """The steps, with an evaluation every ``eval_interval`` steps and after the last; returns
-    (steps done, training seconds). A Ctrl-C stops after the current step."""
+    (steps done, training seconds). A Ctrl-C stops after the current step.
+
+    Under mpiexec every rank draws the same batch (one seed) and trains on its share of it,
+    the gradients averaged by DistributedDataParallel (which starts every rank from rank 0's
+    weights), so the steps are one process's; a Ctrl-C ends every rank at once."""
     if preset.steps == 0:
         return 0, 0.0
+    parallel = nn.distributed.world_size() > 1
+    trained = nn.distributed.DistributedDataParallel(model) if parallel else model
     optimizer = make_optimizer(preset, model)
     batches = nn.data.RandomWindows(train_ids, preset.block_size, preset.batch_size, seed=[seed, 0])
     parameters = list(model.parameters())
@@ -162,7 +179,7 @@ def train(preset, model, train_ids, val_ids, seed: int, report) -> tuple[int, fl
     threads = nn.callbacks.BlasThreads()  # BLAS's threads or one, whichever runs the steps faster (as fit does)
     threads.on_train_begin()
     report.start(preset.steps)
-    with ctrl_c_stops_after_the_step() as ctrl_c:
+    with ctrl_c_stops_after_the_step(not parallel) as ctrl_c:
         try:
             while done < preset.steps and not ctrl_c.stop:
                 threads.on_batch_begin(done)
@@ -170,20 +187,29 @@ def train(preset, model, train_ids, val_ids, seed: int, report) -> tuple[int, fl
                 for group in optimizer.param_groups:
                     group["lr"] = learning_rate(preset, done)
                 inputs, targets = next(batches)
-                loss = loss_of(model, inputs, targets)
+                if parallel:  # this rank's rows, and the weight that makes the mean over ranks the batch's gradient
+                    rows = len(inputs)
+                    share = nn.distributed.shard(np.arange(rows))
+                    inputs, targets = inputs[share.indices], targets[share.indices]
+                loss = loss_of(trained, inputs, targets)
                 optimizer.zero_grad()
-                loss.backward()
+                (loss * share.weight if parallel and share.weight != 1 else loss).backward()
                 if preset.clip:
                     nn.optim.clip_grad_norm_(parameters, preset.clip)
                 optimizer.step()
                 seconds += time.perf_counter() - start
                 threads.on_batch_end(done)
                 done += 1
-                report.step(loss.item())
+                value = loss.item()
+                if parallel:  # the whole batch's mean loss
+                    value = float(nn.distributed.all_reduce(np.array([value * len(share.indices)]))[0]) / rows
+                report.step(value)
                 if not ctrl_c.stop and (done % preset.eval_interval == 0 or done == preset.steps):
                     report.evaluation(done, preset.steps, evaluate(model, preset, train_ids),
                                       evaluate(model, preset, val_ids), seconds)
         except KeyboardInterrupt:  # a second Ctrl-C, or SIGINT handled elsewhere: the step is cut short
+            if parallel:
+                raise  # the ranks cannot agree on where to stop: nn.distributed ends them all
             ctrl_c.stop = True
         finally:
             threads.on_train_end()
@@ -194,7 +220,9 @@ def train(preset, model, train_ids, val_ids, seed: int, report) -> tuple[int, fl
 
 
 def main(argv=None) -> int:
+    join_quietly()  # under mpiexec: one process of several (each step's batch is split), rank 0 speaks
     args = parse_args(argv)  # also checks every path, so a typo never costs a finished run
+    args = on_rank_zero(args, save=None, metrics_json=None, plots=None, sample=0, quiet=True)
     report = Report(args)
     try:
         checkpoint = read_checkpoint(args.load) if args.load else None

@@ -4,6 +4,7 @@
     python examples/mnist.py --preset seed    # the textbook's 784-100-10 sigmoid network
     python examples/mnist.py --preset best    # the best accuracy within a minute
     python examples/mnist.py --preset cnn     # a CNN: 99% in one epoch (cnn-best: 99.4% in five)
+    mpiexec -n 2 python examples/mnist.py --preset cnn   # the same, data-parallel on 2 processes
 
 Options and plots live in mnist_helpers/: presets.py (with checks.py), report.py and plots.py.
 """
@@ -19,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 import nn  # noqa: E402
 from autograd import Tensor, no_grad  # noqa: E402
+from common_helpers.ranks import join_quietly, on_rank_zero  # noqa: E402
 from mnist_helpers.augment import RandomShift  # noqa: E402
 from mnist_helpers.export import export_onnx  # noqa: E402
 from mnist_helpers.presets import load_problem, parse_args, preset_from  # noqa: E402
@@ -144,7 +146,9 @@ def train(preset, model, data, args, report):
 
 
 def main(argv=None) -> int:
+    join_quietly()  # under mpiexec: one process of several (fit is then data-parallel), rank 0 speaks
     args = parse_args(argv)  # also checks every path, so a typo never costs a finished run
+    args = on_rank_zero(args, save=None, metrics_json=None, plots=None, export_onnx=None, quiet=True)
     preset = preset_from(args)
     report = Report(preset, args)
     try:

@@ -33,6 +33,8 @@ def world_of_one(request, monkeypatch):
         monkeypatch.setitem(sys.modules, "mpi4py", None)  # makes `import mpi4py` raise ImportError
     elif importlib.util.find_spec("mpi4py") is None:
         pytest.skip("mpi4py is not installed")
+    else:  # as if a launcher had started this process alone: MPI starts, with a world of one
+        monkeypatch.setattr(dist.world, "launched", lambda: True)
     hook = sys.excepthook
     dist.init()
     dist.init()  # again: nothing more happens
@@ -191,14 +193,16 @@ def test_an_exception_on_rank_one_ends_the_job_promptly():
     assert seconds < TIMEOUT / 3, f"took {seconds:.1f} s"
 
 
-def test_ctrl_c_stops_every_rank():
+def interrupted(script, *args):
+    """Run a script on 2 ranks, SIGINT to mpiexec once each rank printed 'ready';
+    (exit status, output with stderr, seconds from the signal to the end)."""
     _need_mpi()
-    job = subprocess.Popen(["mpiexec", "-n", "2", sys.executable, str(SCRIPTS / "wait_forever.py")],
+    job = subprocess.Popen(["mpiexec", "-n", "2", sys.executable, str(SCRIPTS / script), *args],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                            text=True, env=_env())
     try:
         seen = ""
-        while seen.count("ready") < 2:  # both ranks are in: rank 0 sleeps, rank 1 waits inside MPI
+        while seen.count("ready") < 2:
             line = job.stdout.readline()
             assert line, f"mpiexec ended early:\n{seen}"
             seen += line
@@ -209,6 +213,11 @@ def test_ctrl_c_stops_every_rank():
         if job.poll() is None:
             job.kill()
             job.communicate()
-    assert job.returncode != 0, seen + out
-    assert "interrupted, stopping every rank" in out, seen + out
-    assert time.perf_counter() - start < TIMEOUT / 3
+    return job.returncode, seen + out, time.perf_counter() - start
+
+
+def test_ctrl_c_stops_every_rank():
+    status, out, seconds = interrupted("wait_forever.py")  # rank 0 sleeps, rank 1 waits inside MPI
+    assert status != 0, out
+    assert "interrupted, stopping every rank" in out, out
+    assert seconds < TIMEOUT / 3

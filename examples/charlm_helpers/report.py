@@ -113,12 +113,13 @@ class Report:
 
 
 @contextlib.contextmanager
-def ctrl_c_stops_after_the_step():
+def ctrl_c_stops_after_the_step(install: bool = True):
     """Yields a flag object whose ``stop`` a first Ctrl-C sets (the loop ends after the current
-    step); a second Ctrl-C raises KeyboardInterrupt at once. Only in the main thread and when
-    nobody else handles SIGINT; otherwise the KeyboardInterrupt lands where it lands."""
+    step); a second Ctrl-C raises KeyboardInterrupt at once. Only in the main thread, when
+    nobody else handles SIGINT, and when ``install`` (not under mpiexec, where one Ctrl-C
+    ends every rank); otherwise the KeyboardInterrupt lands where it lands."""
     flag = _Flag()
-    if threading.current_thread() is not threading.main_thread() or \
+    if not install or threading.current_thread() is not threading.main_thread() or \
             signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         yield flag
         return

@@ -36,6 +36,7 @@ class Callback:
 
     model = None
     params: dict = {}
+    main_only = False  # True for callbacks that write files: under MPI, fit runs them on rank 0 only
 
     def set_model(self, model) -> None:
         """Called by fit: ``self.model`` is the model being trained."""

@@ -13,6 +13,8 @@ from .base import Callback
 class _Logger(Callback):
     """One row per epoch (``epoch`` from 0, then the logs), the whole file rewritten atomically."""
 
+    main_only = True
+
     def __init__(self, path, append: bool = False):
         self.path, self.append, self.rows = path, append, []
 

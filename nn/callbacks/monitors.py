@@ -5,6 +5,7 @@ import math
 import os
 from pathlib import Path
 
+from ..distributed import broadcast_object, is_main, world_size
 from ..io.checkpoint import load, load_state, save
 from .base import Callback
 
@@ -91,8 +92,11 @@ class ModelCheckpoint(_Monitor):
     Every ``every`` epochs (default: each), or only when ``monitor`` improved with
     ``save_best_only``. ``path`` may hold ``{epoch}`` and log names (``"ckpt-{epoch:02d}.npz"``).
     ``nn.load(model, path)`` reads the model alone back; ``resume(model, path, schedule)``
-    everything, returning the ``initial_epoch`` to continue from.
+    everything, returning the ``initial_epoch`` to continue from. Under MPI only rank 0 runs
+    it (``main_only``), so the file is written once.
     """
+
+    main_only = True
 
     def __init__(self, path, monitor: str = "val_loss", save_best_only: bool = False, every: int | None = None,
                  mode: str = "auto"):
@@ -130,16 +134,29 @@ def resume(model, path, schedule=None) -> int:
     """Load a ModelCheckpoint file into the compiled model, its optimizer and ``schedule``.
 
     Returns the number of epochs the checkpoint had done: pass it as ``fit(...,
-    initial_epoch=...)`` to continue as the uninterrupted run would.
+    initial_epoch=...)`` to continue as the uninterrupted run would. Under MPI every rank
+    calls it; rank 0 reads the file (the others need not see it) and sends them what it loaded.
     """
     if getattr(model, "optimizer", None) is None:
         raise ValueError("resume: compile the model first (the checkpoint holds its optimizer's state)")
-    state = load_state(path)
-    if "epoch" not in state or "optimizer" not in state:
-        raise ValueError(f"resume: {os.fspath(path)!r} is not a ModelCheckpoint file (no epoch or optimizer)")
     objects = {"model": model, "optimizer": model.optimizer}
     if schedule is not None:
         objects["schedule"] = schedule
+    epoch = _load_checkpoint(objects, path) if is_main() else None
+    if world_size() > 1:
+        loaded = broadcast_object({key: obj.state_dict() for key, obj in objects.items()} if is_main() else None)
+        if not is_main():
+            for key, obj in objects.items():
+                obj.load_state_dict(loaded[key])
+        epoch = broadcast_object(epoch)
+    return epoch
+
+
+def _load_checkpoint(objects: dict, path) -> int:
+    """Load a ModelCheckpoint file into ``objects``; its epoch."""
+    state = load_state(path)
+    if "epoch" not in state or "optimizer" not in state:
+        raise ValueError(f"resume: {os.fspath(path)!r} is not a ModelCheckpoint file (no epoch or optimizer)")
     load(objects, path)
     return int(state["epoch"])
 

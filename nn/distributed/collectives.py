@@ -49,3 +49,12 @@ def broadcast(array, root: int = 0) -> np.ndarray:
         data = np.empty(shape, dtype=dtype)
     world.Bcast(data, root=root)
     return data
+
+
+def broadcast_object(obj, root: int = 0):
+    """Rank ``root``'s ``obj`` (any picklable object: a state dict, a number), on every rank.
+
+    The other ranks' ``obj`` is ignored. In a world of one, ``obj`` itself.
+    """
+    world = comm()
+    return obj if world is None else world.bcast(obj if world.Get_rank() == root else None, root=root)

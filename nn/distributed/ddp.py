@@ -56,6 +56,26 @@ class DistributedDataParallel(Module):
             return out
         return self._reducer.mark(out)
 
+    def backward_without_data(self) -> None:
+        """Take part in a step's all-reduce with zero gradients, on a rank whose share of the
+        batch is empty (a last batch smaller than the world): every rank must join each
+        all-reduce. Each ``.grad`` becomes the mean of the other ranks' gradients, as when
+        this rank's ``backward()`` had contributed zeros (PyTorch's ``join`` shadows uneven
+        inputs the same way). Does nothing in a world of one.
+        """
+        if self._reducer is not None:
+            self._reducer.reduce_zeros()
+
+    def broadcast_buffers(self) -> None:
+        """Copy rank 0's buffers (batch norm's running statistics) to every rank.
+
+        PyTorch's DDP does this before each forward by default; ``fit`` does it after each
+        epoch's training, so that validation and checkpoints see one model on every rank.
+        """
+        if self._reducer is not None:
+            for _, array in self.module.named_buffers():
+                _broadcast_in_place(self._reducer.world, array)
+
 
 class _Reducer:
     """The buckets of one wrapped module and the communicator they are reduced over."""
@@ -71,6 +91,13 @@ class _Reducer:
         self.buckets = _plan_buckets([p for _, p in reversed(named)], bucket_cap_mb)
         self.place = {id(p): (b, slot) for b, bucket in enumerate(self.buckets)
                       for slot, p in enumerate(bucket.params)}
+
+    def reduce_zeros(self) -> None:
+        """Every bucket all-reduced with this rank's zeros (and no parameter flagged as used)."""
+        from mpi4py import MPI
+        buffers = [np.zeros(b.size + len(b.params), dtype=b.dtype) for b in self.buckets]
+        MPI.Request.Waitall([self.world.Iallreduce(MPI.IN_PLACE, buffer, op=MPI.SUM) for buffer in buffers])
+        _hand_over(self.buckets, buffers, self.world.Get_size())
 
     def mark(self, out):
         """``out`` with each Tensor in it that requires grad passed through a ``_StartReduce``
@@ -242,19 +269,24 @@ class _Pass:
                         f"bucket was sent: it is used outside the wrapped module's forward")
         self.launch()
         self.mpi.Request.Waitall(self.requests)
-        world_size = self.reducer.world.Get_size()
-        for bucket, buffer in zip(self.reducer.buckets, self.buffers):
-            means = buffer[:bucket.size]
-            means /= world_size
-            for slot, p in enumerate(bucket.params):
-                if buffer[bucket.size + slot] == 0:
-                    continue
-                start, stop = bucket.bounds[slot]
-                mean = means[start:stop].reshape(p.shape)
-                if p.grad is None:
-                    p.grad = Tensor._result(mean, None)
-                else:
-                    p.grad.data += mean
+        _hand_over(self.reducer.buckets, self.buffers, self.reducer.world.Get_size())
+
+
+def _hand_over(buckets: list, buffers: list, world_size: int) -> None:
+    """Divide the all-reduced sums by the world size and add each to its parameter's ``.grad``
+    (a parameter no rank used, its flag 0 after the sum, keeps its ``.grad``)."""
+    for bucket, buffer in zip(buckets, buffers):
+        means = buffer[:bucket.size]
+        means /= world_size
+        for slot, p in enumerate(bucket.params):
+            if buffer[bucket.size + slot] == 0:
+                continue
+            start, stop = bucket.bounds[slot]
+            mean = means[start:stop].reshape(p.shape)
+            if p.grad is None:
+                p.grad = Tensor._result(mean, None)
+            else:
+                p.grad.data += mean
 
 
 def _check_same_model(world, named: list, buffers: list) -> None:

@@ -4,6 +4,8 @@ Without this, a rank that raises exits alone and the others wait forever in thei
 collective. ``install`` (called by ``init()`` in a world of more than one) replaces
 ``sys.excepthook``: the traceback is printed with the rank's number, then MPI's Abort ends
 every process of the job, and ``mpiexec`` exits non-zero (130 after Ctrl-C, 1 otherwise).
+The message goes to the process's original stderr, so a script that silenced its other
+ranks (``sys.stderr = open(os.devnull, "w")``) still shows why one of them stopped.
 """
 from __future__ import annotations
 
@@ -23,13 +25,14 @@ class _AbortOnException:
         self.comm = comm
 
     def __call__(self, kind, value, tb) -> None:
+        stderr = sys.__stderr__ or sys.stderr
         where = f"rank {self.comm.Get_rank()} of {self.comm.Get_size()}"
         if issubclass(kind, KeyboardInterrupt):
-            print(f"\n{where}: interrupted, stopping every rank", file=sys.stderr, flush=True)
+            print(f"\n{where}: interrupted, stopping every rank", file=stderr, flush=True)
             code = 130
         else:
             text = "".join(traceback.format_exception(kind, value, tb))
-            print(f"{where} raised an exception, stopping every rank:\n{text}", file=sys.stderr, end="", flush=True)
+            print(f"{where} raised an exception, stopping every rank:\n{text}", file=stderr, end="", flush=True)
             code = 1
         sys.stdout.flush()
         self.comm.Abort(code)

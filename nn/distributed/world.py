@@ -2,9 +2,17 @@
 
 Before ``init()``, and after it when the process was not started by ``mpiexec`` or when
 mpi4py is not installed, the world is this one process: rank 0 of 1, and nothing here
-touches MPI. mpi4py is imported only inside ``init()``.
+touches MPI. mpi4py is imported only inside ``init()``, and only when the environment
+says a launcher started this process, so a plain ``python script.py`` never pays MPI's
+start-up.
 """
 from __future__ import annotations
+
+import os
+
+# Set by the launchers in each process they start: MPICH's and Intel MPI's Hydra (PMI_*),
+# PMIx-based ones and Slurm's srun (PMIX_RANK), Open MPI, MVAPICH.
+LAUNCHER_VARIABLES = ("PMI_SIZE", "PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
 
 _comm = None  # MPI.COMM_WORLD once init() found more than one process; None in a world of one
 
@@ -12,11 +20,13 @@ _comm = None  # MPI.COMM_WORLD once init() found more than one process; None in 
 def init() -> None:
     """Join the processes ``mpiexec`` started (a world of one without it, or without mpi4py).
 
-    May be called again (it does nothing more). In a world of more than one, it installs
-    the fault handlers (see ``faults``): an exception or Ctrl-C on any rank ends every rank.
+    May be called again (it does nothing more). Without a launcher's variables in the
+    environment (``LAUNCHER_VARIABLES``) it returns at once, importing nothing. In a world of
+    more than one, it installs the fault handlers (see ``faults``): an exception or Ctrl-C
+    on any rank ends every rank.
     """
     global _comm
-    if _comm is not None:
+    if _comm is not None or not launched():
         return
     try:
         from mpi4py import MPI
@@ -27,6 +37,11 @@ def init() -> None:
         from .faults import install
         _comm = comm
         install(comm)
+
+
+def launched() -> bool:
+    """True when an MPI launcher (``mpiexec``, ``mpirun``, ``srun``) started this process."""
+    return any(name in os.environ for name in LAUNCHER_VARIABLES)
 
 
 def comm():

@@ -21,6 +21,10 @@ between its weights and its shuffling): runs repeat, but a resumed run does not 
 that stream. ``seed=None``: shuffles and dropout from the default generator, so
 ``nn.manual_seed(s)`` before ``fit`` makes the run repeat (as ``torch.manual_seed``). A Dropout
 layer given its own ``rng`` always uses it.
+
+In a world of more than one process (``mpiexec``, then ``nn.distributed.init()``), fit is
+data-parallel by itself: see ``parallel.py``. Only rank 0 prints and runs the callbacks
+that write files (``Callback.main_only``); a Ctrl-C or an exception ends every rank.
 """
 from __future__ import annotations
 
@@ -37,8 +41,10 @@ from autograd import Tensor, no_grad
 from autograd.random import generator_used
 
 from ..callbacks import BlasThreads, Callback, History
+from ..distributed import is_main, rank, world_size
 from .checks import (arrays, batch_size_of, check_numbers, check_schedule, checked_callbacks,
                               compiled_parts, checked_data, modes_kept, targets)
+from .parallel import Parallel, evaluate_shares
 
 
 def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None, validation_split: float = 0.0,
@@ -70,6 +76,11 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
     ``seed`` repeats the shuffles and dropout masks, not the initial weights: those were
     drawn when the model was built, so call ``nn.manual_seed(s)`` before building it
     (as ``torch.manual_seed``) for a run that repeats from its first weight.
+
+    In a world of N > 1 processes every rank calls fit with the same arguments; each trains
+    on its share of every batch (the global batch is ``batch_size``) and every rank's
+    History is one process's, up to rounding (see ``parallel.py``). The loss must be a mean
+    or a sum over the batch.
     """
     if blas_threads not in ("auto", None):
         raise ValueError(f"fit: blas_threads must be 'auto' or None, got {blas_threads!r}")
@@ -81,6 +92,9 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
     check_schedule(schedule, optimizer, (epochs - initial_epoch) * len(batches))
     history = History()
     callbacks = checked_callbacks(callbacks) + ([BlasThreads()] if blas_threads == "auto" else []) + [history]
+    parallel = Parallel(model, compiled.loss, *batches.arrays) if world_size() > 1 else None
+    if parallel is not None and not is_main():  # rank 0 prints and writes files for every rank
+        verbose, callbacks = 0, [c for c in callbacks if not c.main_only]
     names = ["loss"] + [name for name, _ in compiled.metrics]
     if validation is not None:
         names += ["val_" + name for name in names]
@@ -94,7 +108,9 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
     say = print if verbose else (lambda *_: None)
     run = types.SimpleNamespace(epoch=initial_epoch, batch=0, interrupted=False)
     logs = {}
-    with modes_kept(model), _ctrl_c_stops_after_the_batch(model, run):
+    # Under MPI a Ctrl-C is not caught: every rank must stop together, so it ends the job (faults.py)
+    ctrl_c = _ctrl_c_stops_after_the_batch(model, run) if parallel is None else contextlib.nullcontext()
+    with modes_kept(model), ctrl_c:
         try:
             for callback in callbacks:
                 callback.on_train_begin({})
@@ -107,11 +123,18 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
                     batches.rng = shuffling
                 start = time.perf_counter()
                 with _dropout_generator(masks):
-                    logs = train_one_epoch(model, compiled, optimizer, schedule, _bar(batches, epoch, epochs, verbose),
-                                           batch_callbacks, run)
+                    if parallel is None:
+                        logs = train_one_epoch(model, compiled, optimizer, schedule,
+                                               _bar(batches, epoch, epochs, verbose), batch_callbacks, run)
+                    else:
+                        logs = parallel.train_one_epoch(model, compiled, optimizer, schedule,
+                                                        _bar(parallel.shares(batches), epoch, epochs, verbose),
+                                                        batch_callbacks, run, _Means(compiled))
                 seconds = time.perf_counter() - start
                 if run.interrupted:
                     break
+                if parallel is not None:
+                    parallel.ddp.broadcast_buffers()
                 if validation is not None:
                     measured = _evaluate(model, compiled, *validation, validation_batch_size)
                     logs.update(("val_" + name, value) for name, value in measured.items())
@@ -123,6 +146,8 @@ def fit(model, X, y, epochs: int = 1, batch_size: int = 32, validation_data=None
                 if model.stop_training:
                     break
         except KeyboardInterrupt:
+            if parallel is not None:
+                raise
             run.interrupted = True
     if run.interrupted:   # on_train_end sees the last finished epoch's logs
         history.interrupted = True
@@ -190,7 +215,9 @@ def evaluate(model, X, y, batch_size: int | None = None) -> dict:
     """The compiled loss and metrics on (X, y), in eval mode and without a graph, as Python floats.
 
     Each is the mean over the batches weighted by their sizes, as during training: for a
-    loss with the default "mean" reduction, the loss of the whole set.
+    loss with the default "mean" reduction, the loss of the whole set. In a world of more
+    than one process each rank evaluates its share of the rows and the sums are added up,
+    so every rank gets the whole set's numbers.
     """
     compiled, _ = compiled_parts(model, "evaluate")
     X, y = arrays("evaluate", X, y)
@@ -201,6 +228,8 @@ def _evaluate(model, compiled, X, y, batch_size: int) -> dict:
     means = _Means(compiled)
     with modes_kept(model), no_grad():
         model.eval()
+        if world_size() > 1:
+            return evaluate_shares(model, compiled.loss, X, y, batch_size, means)
         for start in range(0, len(X), batch_size):
             outputs = model(Tensor(X[start:start + batch_size]))
             labels = y[start:start + batch_size]
@@ -244,10 +273,14 @@ def epoch_line(epoch: int, epochs: int, logs: dict) -> str:
 
 # ---- generators, Ctrl-C ----
 def _epoch_generators(seed, epoch: int) -> tuple:
-    """The (shuffling, dropout) generators of ``epoch`` for an int seed; (None, None) for the others."""
+    """The (shuffling, dropout) generators of ``epoch`` for an int seed; (None, None) for the others.
+
+    Under MPI each rank draws its own dropout masks (rank 0 the ones one process draws).
+    """
     if seed is None or hasattr(seed, "permutation"):
         return None, None
-    return np.random.default_rng([seed, epoch]), np.random.default_rng([seed, epoch, 1])
+    masks = [seed, epoch, 1] if rank() == 0 else [seed, epoch, 1, rank()]
+    return np.random.default_rng([seed, epoch]), np.random.default_rng(masks)
 
 
 def _dropout_generator(rng):
