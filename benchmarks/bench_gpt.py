@@ -1,7 +1,7 @@
 """The GPT of the anchor recipe, dagrad (examples/gpt.py) against PyTorch (gpt_torch.py) from
 the same weights on the same batches.
 
-    python benchmarks/bench_gpt.py [--rounds 7] [--steps 5] [--profile] [--json]
+    python benchmarks/bench_gpt.py [--rounds 7] [--steps 5] [--threads N] [--keep-heap] [--profile] [--json]
 
 The recipe is nanoGPT's CPU one for tiny Shakespeare: 4 layers, 4 heads, width 128,
 context 64, batch 12, no dropout, no biases, vocabulary 65, a head tied to the token
@@ -18,7 +18,11 @@ gradients' norm clipped to 1.0. Timed, each as dagrad/PyTorch:
   optimizer and clipping apart. The rest of the step ("other") is the engine's and the
   modules' Python.
 
-Run it alone: two BLAS-heavy processes on 2 cores slow each other.
+``--threads 1`` runs both libraries on one thread (on a shared machine two-thread timings are
+not even ordered); ``--keep-heap`` keeps freed memory in glibc's heap, as examples/charlm.py
+does (examples/common_helpers/heap.py): dagrad's arrays are plain mallocs, so by default each
+step's large ones come back as fresh pages the kernel zeroes. Run it alone: two BLAS-heavy
+processes on 2 cores slow each other.
 """
 from __future__ import annotations
 
@@ -222,7 +226,10 @@ def profile(runner, steps: int) -> list:
     return sorted(((k, 1e3 * v / n, v / total) for k, v in seconds.items()), key=lambda r: -r[1])
 
 
-def run(rounds: int, steps: int, with_profile: bool, threads: int | None = None) -> dict:
+def run(rounds: int, steps: int, with_profile: bool, threads: int | None = None, keep_heap: bool = False) -> dict:
+    if keep_heap:  # as examples/charlm.py does: freed arrays stay in the heap (no fresh zeroed pages)
+        from common_helpers.heap import keep_freed_memory
+        keep_freed_memory()
     torch = try_torch()
     if threads:  # both libraries on this many threads (a shared machine: 1 keeps them out of each other's way)
         from threadpoolctl import threadpool_limits
@@ -231,7 +238,8 @@ def run(rounds: int, steps: int, with_profile: bool, threads: int | None = None)
             torch.set_num_threads(threads)
     runners = contenders(torch, steps)
     times = race(runners, rounds)
-    result = {"machine": machine(), "threads": threads or "all", "rounds": rounds, "steps": steps,
+    result = {"machine": machine(), "threads": threads or "all", "keep_heap": keep_heap, "rounds": rounds,
+              "steps": steps,
               "step_ms": {k: 1e3 * statistics.median(t) / steps for k, t in times.items()},
               "ratio": paired_ratio(times) if torch is not None else None,
               "peak_mib": {"dagrad": peak_mib_dagrad(runners["dagrad"])}}
@@ -248,8 +256,8 @@ def report(r: dict) -> str:
              f"{r['ratio']:.2f}x" if r["ratio"] else "-"],
             ["peak MiB of a step", f"{peak['dagrad']:.1f}", f"{peak.get('torch', float('nan')):.1f}",
              f"{peak['dagrad'] / peak['torch']:.2f}x" if "torch" in peak else "-"]]
-    text = [f"GPT of the anchor recipe ({r['machine']}; threads: {r['threads']}; {r['rounds']} rounds of "
-            f"{r['steps']} steps)",
+    text = [f"GPT of the anchor recipe ({r['machine']}; threads: {r['threads']}; keep heap: {r['keep_heap']}; "
+            f"{r['rounds']} rounds of {r['steps']} steps)",
             table(rows, ["", "dagrad", "PyTorch", "dagrad/PyTorch"])]
     if "profile" in r:
         text += ["", "Where dagrad's step goes (per node class):",
@@ -263,9 +271,11 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="also time dagrad's step per node class")
     parser.add_argument("--threads", type=int, help="BLAS and PyTorch threads (default: all cores)")
+    parser.add_argument("--keep-heap", action="store_true",
+                        help="keep freed memory in the heap, as examples/charlm.py does (common_helpers/heap.py)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    r = run(args.rounds, args.steps, args.profile, args.threads)
+    r = run(args.rounds, args.steps, args.profile, args.threads, args.keep_heap)
     print(json.dumps(r, indent=1) if args.json else report(r))
 
 

@@ -29,6 +29,7 @@ from charlm_helpers.checkpoint import read_checkpoint  # noqa: E402
 from charlm_helpers.presets import DEFAULT_PRESET, PRESETS, parse_args  # noqa: E402
 from charlm_helpers.report import Report, ctrl_c_stops_after_the_step  # noqa: E402
 from charlm_helpers.sampling import generate  # noqa: E402
+from common_helpers.heap import keep_freed_memory  # noqa: E402
 from common_helpers.ranks import join_quietly, on_rank_zero  # noqa: E402
 from gpt import GPT, GPTConfig  # noqa: E402
 from nn import functional as F  # noqa: E402
@@ -295,4 +296,5 @@ def write_sample(args, model, tokenizer, preset, prompt) -> str | None:
 
 
 if __name__ == "__main__":
+    keep_freed_memory()  # a step's arrays reuse freed memory instead of fresh pages (common_helpers/heap.py)
     sys.exit(main())
