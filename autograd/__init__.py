@@ -23,6 +23,11 @@ from .checkpoint import checkpoint
 from .creation import arange, cat, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .functions import min
 from .ops import Abs, Clamp, Min, Sqrt
+# Issues 21 and 24: more of PyTorch's names (torch_shape_methods.py, ops/einsum.py, ops/cumulative.py)
+from .creation import from_numpy
+from .ops import Cumsum, Einsum
+from .ops.einsum import einsum
+from .torch_shape_methods import chunk, split, tril, triu
 
 
 def make_dot(*roots, **options):
@@ -45,3 +50,4 @@ __all__ = [
     "zeros_like", "ones_like", "cat", "manual_seed",
 ]
 __all__ += ["Conv2d", "Unfold", "Fold", "MaxPool2d", "AvgPool2d"]
+__all__ += ["from_numpy", "einsum", "split", "chunk", "tril", "triu", "Cumsum", "Einsum"]

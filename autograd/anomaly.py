@@ -1,14 +1,12 @@
 """Anomaly mode: find the first op whose forward or backward makes NaN or Inf, and where it was built."""
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from typing import Iterator
 
 import numpy as np
 
-from .grad_mode import STATE
+from .grad_mode import anomaly_mode
 
 _PACKAGE_DIRS = tuple(
     os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), name) + os.sep
@@ -19,19 +17,13 @@ class AnomalyError(RuntimeError):
     """An op produced NaN or Inf while ``detect_anomaly()`` was on."""
 
 
-@contextlib.contextmanager
-def detect_anomaly() -> Iterator[None]:
+def detect_anomaly():
     """Check every op's forward and backward for NaN/Inf and name the first culprit.
 
     Ops created inside remember the user's line that built them (a stack walk per op,
-    so it is slow; off by default and free when off).
+    so it is slow; off by default and free when off). Per thread, as PyTorch's.
     """
-    previous = STATE.anomaly
-    STATE.anomaly = True
-    try:
-        yield
-    finally:
-        STATE.anomaly = previous
+    return anomaly_mode(True)
 
 
 def user_frame() -> str:

@@ -124,3 +124,15 @@ manual_seed = random.manual_seed
 
 __all__ = ["tensor", "zeros", "ones", "full", "arange", "randn", "rand", "zeros_like", "ones_like", "cat",
            "manual_seed"]
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A leaf Tensor sharing ``array``'s memory, as ``torch.from_numpy``: writes to one show
+    in the other. The array must be floating (tensors hold floating data); integer labels
+    are used as the ndarray itself, or cast first (``array.astype(np.float32)``, a copy)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a NumPy ndarray, got {type(array).__name__}")
+    if array.dtype.kind != "f":
+        raise TypeError(f"from_numpy: tensors hold floating data, got an array of dtype {array.dtype}; "
+                        f"cast it (a copy) or pass integer labels as the ndarray itself")
+    return Tensor._result(array, None)

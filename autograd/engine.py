@@ -149,9 +149,9 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, on_leaf, 
         else:
             pending[root.op] = grad
             heappush(heap, (-root.op.seq, root.op))
-    check = STATE.anomaly
-    recording = STATE.enabled
-    STATE.enabled = create_graph
+    state = STATE
+    switches = _, check, scope = state.mode
+    state.mode = (bool(create_graph), check, scope)
     try:
         while heap:
             fn = heappop(heap)[1]
@@ -212,7 +212,7 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, on_leaf, 
                 if fn is not None:
                     grad = pending.pop(fn)
     finally:
-        STATE.enabled = recording
+        state.mode = switches
 
 
 def _differentiable_rule(fn, grad):

@@ -84,19 +84,19 @@ class Function:
         if type(out) is not ndarray:  # NumPy returns 0-d results as scalars
             scalar, out = out, np.asarray(out)
             fn.saved = tuple([out if value is scalar else value for value in fn.saved])
-        state = STATE
-        if state.anomaly:
+        enabled, check, scope = STATE.mode  # this thread's switches (grad_mode.py)
+        if check:
             anomaly.check_forward(fn, inputs, out)
         result = _new_tensor(Tensor)
         result.data = out
         result.grad = result.name = None
-        if state.enabled and True in needs_input_grad:
+        if enabled and True in needs_input_grad:
             fn.inputs = inputs
             fn.needs_input_grad = needs_input_grad
             fn.out = out
             fn.seq = next(_sequence)
-            fn.scope = state.scope
-            if state.anomaly:
+            fn.scope = scope
+            if check:
                 fn.created_at = anomaly.user_frame()
             result.requires_grad = True
             result.op = fn

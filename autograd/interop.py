@@ -69,7 +69,7 @@ def _raw(value):
 
 
 def _differentiable(values) -> bool:
-    return STATE.enabled and any(isinstance(v, Tensor) and v.requires_grad for v in values)
+    return STATE.mode[0] and any(isinstance(v, Tensor) and v.requires_grad for v in values)
 
 
 def array_ufunc(ufunc, method, args, kwargs):

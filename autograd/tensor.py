@@ -5,9 +5,10 @@ import numpy as np
 
 from .dtypes import as_float_array, is_python_scalar
 from .torch_methods import TorchMethods
+from .torch_shape_methods import TorchShapeMethods
 
 
-class Tensor(TorchMethods):
+class Tensor(TorchMethods, TorchShapeMethods):
     """A floating ndarray that records the ops applied to it, for reverse-mode gradients.
 
     ``data`` is anything ``np.asarray`` takes: floating arrays keep their dtype, the rest
@@ -271,9 +272,16 @@ class Tensor(TorchMethods):
         return shape_ops.Reshape.apply(self, shape=shape)
 
     def transpose(self, *axes):
-        """Axes permuted (reversed if none given), as NumPy; the gradient is permuted back."""
+        """Axes permuted (reversed if none given), as NumPy; the gradient is permuted back.
+
+        Two int arguments swap those two dims on any rank, as PyTorch's
+        ``transpose(dim0, dim1)`` (on 2-D, ``transpose(0, 1)`` swaps too); a tuple, or as
+        many ints as dims on another rank, is NumPy's full permutation.
+        """
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
+        elif len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+            return self.swapaxes(*axes)
         return shape_ops.Transpose.apply(self, axes=axes or None)
 
     @property

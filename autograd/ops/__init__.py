@@ -10,10 +10,15 @@ from .shape import BroadcastTo, Concatenate, GetItem, Repeat, Reshape, ScatterAd
 from .elementwise import Abs, Clamp, Sqrt
 from .reduce import Min
 
+# ops added for issues 21 and 24 (autograd/torch_shape_methods.py, ag.einsum)
+from .cumulative import Cumsum
+from .einsum import Einsum
+
 __all__ = ["Add", "Cast", "Sub", "Neg", "Mul", "Div", "Pow", "Exp", "Log", "Sigmoid", "Tanh", "ReLU", "Where",
            "MatMul", "Sum", "Mean", "Max", "Reshape", "Transpose", "BroadcastTo", "GetItem",
            "ScatterAdd", "Concatenate", "Stack", "Repeat"]
 __all__ += ["Abs", "Sqrt", "Clamp", "Min"]
+__all__ += ["Cumsum", "Einsum"]
 __all__ += ["Conv2d", "Unfold", "Fold", "MaxPool2d", "AvgPool2d"]
 
 # sequence models (issues 20 and 21)

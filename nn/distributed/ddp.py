@@ -20,7 +20,7 @@ import numpy as np
 
 from autograd import Tensor, engine
 from autograd.function import Function
-from autograd.grad_mode import STATE
+from autograd.grad_mode import is_grad_enabled
 from ..modules import Module
 
 from .world import comm
@@ -52,7 +52,7 @@ class DistributedDataParallel(Module):
     def forward(self, *args, **kwargs):
         """The module's output; when it will be differentiated, marked to start the all-reduce."""
         out = self.module(*args, **kwargs)
-        if self._reducer is None or not STATE.enabled:
+        if self._reducer is None or not is_grad_enabled():
             return out
         return self._reducer.mark(out)
 

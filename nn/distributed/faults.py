@@ -10,7 +10,11 @@ ranks (``sys.stderr = open(os.devnull, "w")``) still shows why one of them stopp
 from __future__ import annotations
 
 import sys
+import time
 import traceback
+
+
+FORWARDING_PAUSE = 0.5  # seconds for the launcher to pass the message on before Abort
 
 
 def install(comm) -> None:
@@ -35,4 +39,7 @@ class _AbortOnException:
             print(f"{where} raised an exception, stopping every rank:\n{text}", file=stderr, end="", flush=True)
             code = 1
         sys.stdout.flush()
+        # mpiexec forwards each rank's output asynchronously, and Abort tears the job down at
+        # once: without a pause the message was lost in about one run of five.
+        time.sleep(FORWARDING_PAUSE)
         self.comm.Abort(code)

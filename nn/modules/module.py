@@ -94,15 +94,16 @@ class Module(ModuleTorchMethods, KerasMethods):
 
     def __call__(self, *args, **kwargs):
         """Run ``forward``, tagging the recorded ops with this module (for drawings)."""
-        if not STATE.enabled:
+        state = STATE
+        outer = enabled, anomaly, scope = state.mode
+        if not enabled:
             return self.forward(*args, **kwargs)
         # Tag the recorded ops with this module, for drawings (module_scope, inlined: this is hot).
-        outer = STATE.scope
-        STATE.scope = (outer or ()) + (self,)
+        state.mode = (enabled, anomaly, (scope or ()) + (self,))
         try:
             return self.forward(*args, **kwargs)
         finally:
-            STATE.scope = outer
+            state.mode = outer
 
     # ---- the tree ----
     def _own(self) -> Iterator[tuple]:
