@@ -16,8 +16,6 @@ import nn
 from autograd import no_grad
 from nn import functional as F
 
-import gpt_compat as C  # noqa: N812  (stand-ins until nn has these names)
-
 
 @dataclass
 class GPTConfig:
@@ -40,16 +38,16 @@ class CausalSelfAttention(nn.Module):
         self.n_head, self.n_embd, self.dropout = config.n_head, config.n_embd, config.dropout
 
     def forward(self, x):
-        B, T, C_ = x.shape
-        q, k, v = C.split(self.c_attn(x), self.n_embd, dim=2)
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
         # (B, T, C) -> (B, nh, T, hs): each head attends on its own slice of the channels
-        q = C.transpose(q.view(B, T, self.n_head, C_ // self.n_head), 1, 2)
-        k = C.transpose(k.view(B, T, self.n_head, C_ // self.n_head), 1, 2)
-        v = C.transpose(v.view(B, T, self.n_head, C_ // self.n_head), 1, 2)
+        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         # softmax(q k^T / sqrt(hs) + causal mask) v: token t sees tokens 0..t only
         y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
                                            is_causal=True)
-        y = C.transpose(y, 1, 2).reshape(B, T, C_)  # the heads side by side again
+        y = y.transpose(1, 2).contiguous().view(B, T, C)  # the heads side by side again
         return self.resid_dropout(self.c_proj(y))
 
 
