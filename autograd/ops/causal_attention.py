@@ -55,7 +55,13 @@ class CausalAttention(Function):
         np.exp(p, out=p)
         p /= p.sum(axis=-1, keepdims=True)
         self.saved += (p,)
-        return np.matmul(p, v)
+        if p.ndim < 3:
+            return np.matmul(p, v)
+        # written as (..., L, heads, Ev) and returned as its (..., heads, L, Ev) view: a GPT's
+        # y.transpose(1, 2).contiguous().view(B, T, C) is then free (no copy, no second array kept)
+        out = np.empty(p.shape[:-3] + (p.shape[-2], p.shape[-3], v.shape[-1]), dtype=p.dtype)
+        np.matmul(p, v, out=out.swapaxes(-2, -3))
+        return out.swapaxes(-2, -3)
 
     def backward(self, grad):
         q, k, v, p = self.saved
