@@ -25,6 +25,16 @@ def gpt():
         sys.path.remove(str(ROOT))
 
 
+def torch_gpt(config):
+    """benchmarks/gpt_torch.py's PyTorch GPT of ``config``."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks.gpt_torch import torch_gpt as build
+    finally:
+        sys.path.remove(str(ROOT))
+    return build(config)
+
+
 def tiny(gpt, seed=0, **options):
     nn.manual_seed(seed)
     return gpt.GPT(gpt.GPTConfig(**{**TINY, **options}))
@@ -116,11 +126,6 @@ def test_causal_attention_node_second_derivatives():
 
 def test_pytorch_state_dict_loads_and_gives_the_same_logits_and_back(gpt):
     torch = pytest.importorskip("torch")
-    sys.path.insert(0, str(ROOT))
-    try:
-        from benchmarks.gpt_torch import torch_gpt
-    finally:
-        sys.path.remove(str(ROOT))
     config = gpt.GPTConfig(**TINY, bias=True)
     torch.manual_seed(0)
     theirs = torch_gpt(config)

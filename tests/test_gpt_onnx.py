@@ -1,26 +1,12 @@
 """examples/gpt.py out of dagrad: ONNX (onnxruntime gives the same logits) and safetensors
 (PyTorch's GPT of the same shape loads the file, and dagrad loads PyTorch's)."""
-import importlib
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import nn
+from test_gpt import gpt, torch_gpt  # noqa: F401  (gpt is the fixture importing examples/gpt.py)
 
-ROOT = Path(__file__).resolve().parent.parent
 CONFIG = dict(block_size=12, vocab_size=11, n_layer=2, n_head=2, n_embd=16)
-
-
-@pytest.fixture(scope="module")
-def gpt():
-    sys.path[:0] = [str(ROOT / "examples"), str(ROOT)]
-    try:
-        yield importlib.import_module("gpt")
-    finally:
-        sys.path.remove(str(ROOT / "examples"))
-        sys.path.remove(str(ROOT))
 
 
 def model_of(gpt, **options):
@@ -66,11 +52,6 @@ def test_exact_gelu_and_no_bias_export_too(gpt, tmp_path):
 def test_safetensors_to_pytorch_and_back(gpt, tmp_path):
     torch = pytest.importorskip("torch")
     safetensors_torch = pytest.importorskip("safetensors.torch")
-    sys.path.insert(0, str(ROOT))
-    try:
-        from benchmarks.gpt_torch import torch_gpt
-    finally:
-        sys.path.remove(str(ROOT))
     ours = model_of(gpt, bias=True)
     nn.save(ours, tmp_path / "ours.safetensors")
     theirs = torch_gpt(gpt.GPTConfig(**CONFIG, bias=True))

@@ -83,8 +83,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--temperature", type=positive, default=1.0, metavar="T",
                         help="divide the logits by T before sampling (below 1: safer, above 1: wilder)")
     parser.add_argument("--top-k", type=whole(1), metavar="K", help="sample from the K likeliest characters only")
-    parser.add_argument("--plots", metavar="DIR", help="write the loss curves as loss.png into DIR (a GPT: also its heads' "
-                                                           "attention as attention.png)")
+    parser.add_argument("--plots", metavar="DIR",
+                        help="write the loss curves as loss.png into DIR (a GPT: also its heads' attention as "
+                             "attention.png)")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the final line (and the sample, when --sample is given)")
     args = parser.parse_args(argv)
