@@ -47,9 +47,9 @@ class CausalAttention(Function):
 
     def forward(self, q, k, v):
         self.save(q, k, v)  # the inputs as given: contiguous copies are made again in backward, not kept
-        q, k, v = _contiguous(q), _contiguous(k), _contiguous(v)
+        q = np.multiply(q, q.dtype.type(self.scale))  # scaled on the way to a contiguous copy, not in p
+        k, v = _contiguous(k), _contiguous(v)
         p = np.matmul(q, k.swapaxes(-1, -2))
-        p *= p.dtype.type(self.scale)
         p += causal_bias(q.shape[-2], k.shape[-2], p.dtype)
         p -= p.max(axis=-1, keepdims=True)
         np.exp(p, out=p)
@@ -68,15 +68,18 @@ class CausalAttention(Function):
         if recorded(grad):
             return self._differentiable_backward(grad)
         need_q, need_k, need_v = self.needs_input_grad
-        q, k, v, grad = _contiguous(q), _contiguous(k), _contiguous(v), _contiguous(grad)
+        scale = p.dtype.type(self.scale)
+        k, v, grad = _contiguous(k), _contiguous(v), _contiguous(grad)
         grad_v = np.matmul(p.swapaxes(-1, -2), grad) if need_v else None
-        ds = np.matmul(grad, v.swapaxes(-1, -2))
+        ds = np.matmul(grad, v.swapaxes(-1, -2))  # dp, then ds / scale in place
         row = np.einsum("...ij,...ij->...i", ds, p)
         ds -= row[..., None]
         ds *= p
-        ds *= ds.dtype.type(self.scale)
-        grad_q = np.matmul(ds, k) if need_q else None
-        grad_k = np.matmul(ds.swapaxes(-1, -2), q) if need_k else None
+        grad_q = None
+        if need_q:
+            grad_q = np.matmul(ds, k)
+            grad_q *= scale
+        grad_k = np.matmul(ds.swapaxes(-1, -2), np.multiply(q, scale)) if need_k else None
         return grad_q, grad_k, grad_v
 
     def _differentiable_backward(self, grad):
