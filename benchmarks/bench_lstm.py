@@ -41,8 +41,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import nn  # noqa: E402
 from autograd import Function, Tensor  # noqa: E402
 from benchmarks.bench_cnn import paired_ratio, peak_mib_torch  # noqa: E402
-from benchmarks.bench_mlp import peak_memory, race  # noqa: E402
-from benchmarks.common import machine, table, try_torch  # noqa: E402
+from benchmarks.bench_mlp import peak_memory  # noqa: E402
+from benchmarks.common import machine, settle, table, try_torch  # noqa: E402
 from nn import functional as F  # noqa: E402
 
 VOCAB, EMBED, HIDDEN, LAYERS = 65, 64, 256, 2
@@ -155,6 +155,21 @@ class TorchLSTM:
         return loss.item()
 
 
+def race(runners: dict, steps: int, clock=time.perf_counter) -> dict:
+    """Alternate the runners step by step, a pause before each; the seconds of each step
+    after a warm-up one, by ``clock`` (``time.process_time`` counts CPU time only: on a loaded
+    machine, with one thread, it leaves out the time other processes held the core)."""
+    times = {name: [] for name in runners}
+    for step in range(steps + 1):
+        for name, runner in runners.items():
+            settle()
+            start = clock()
+            runner.epoch()
+            if step:
+                times[name].append(clock() - start)
+    return times
+
+
 def runners(ours, theirs, torch, batches) -> dict:
     found = {"dagrad": DagradLSTM(ours, batches)}
     if theirs is not None:
@@ -163,13 +178,12 @@ def runners(ours, theirs, torch, batches) -> dict:
 
 
 @contextlib.contextmanager
-def node_timer():
+def node_timer(clock=time.perf_counter):
     """Time every node class's forward (``Function.apply``) and backward (its rule) while inside;
     yields {(class name, "forward" or "backward"): [seconds, calls]}. The wrappers are
     removed on exit."""
     totals = defaultdict(lambda: [0.0, 0])
     original_apply = Function.__dict__["apply"]
-    clock = time.perf_counter
 
     def apply(cls, *inputs, **attributes):
         start = clock()
@@ -210,28 +224,28 @@ def node_timer():
             setattr(cls, method, rule)
 
 
-def profile(runner, steps: int) -> dict:
+def profile(runner, steps: int, clock=time.perf_counter) -> dict:
     """Per step, ms: each node class's forward and backward, clipping, Adam, the rest; the step."""
     clip, step = nn.utils.clip_grad_norm_, runner.optimizer.step
     parts = defaultdict(float)
 
     def timed(name, call):
         def run(*args, **kwargs):
-            start = time.perf_counter()
+            start = clock()
             try:
                 return call(*args, **kwargs)
             finally:
-                parts[name] += time.perf_counter() - start
+                parts[name] += clock() - start
         return run
 
     runner.optimizer.step = timed("Adam step", step)
     nn.utils.clip_grad_norm_ = timed("clip_grad_norm_", clip)
     try:
-        with node_timer() as totals:
-            start = time.perf_counter()
+        with node_timer(clock) as totals:
+            start = clock()
             for _ in range(steps):
                 runner.epoch()
-            total = time.perf_counter() - start
+            total = clock() - start
     finally:
         nn.utils.clip_grad_norm_ = clip
         del runner.optimizer.step
@@ -262,7 +276,7 @@ def limit_threads(threads: int | None, torch):
 
 
 def run(rounds: int, profile_steps: int, threads: int | None = None, batch: int = BATCH, window: int = WINDOW,
-        **sizes) -> dict:
+        cpu_time: bool = False, **sizes) -> dict:
     """The race, the peak memories and the profile; ``sizes`` (vocab, embed, hidden, layers)
     for a smaller model than the anchor's."""
     torch = try_torch()
@@ -271,8 +285,9 @@ def run(rounds: int, profile_steps: int, threads: int | None = None, batch: int 
         ours, theirs = models(torch, **sizes)
         contenders = runners(ours, theirs, torch, batches)
         results = {"machine": machine(), "torch": torch.__version__ if torch is not None else None,
-                   "threads": threads, "rounds": rounds}
-        times = race(contenders, rounds)
+                   "threads": threads, "rounds": rounds, "clock": "CPU" if cpu_time else "wall"}
+        clock = time.process_time if cpu_time else time.perf_counter
+        times = race(contenders, rounds, clock)
         results["step_ms"] = {name: 1e3 * statistics.median(t) for name, t in times.items()}
         results["ratio"] = paired_ratio(times)
         one_step = runners(*models(torch, **sizes), torch, batches[:1])
@@ -281,7 +296,7 @@ def run(rounds: int, profile_steps: int, threads: int | None = None, batch: int 
         results["peak_mib"] = {"dagrad": peak_memory(one_step["dagrad"])}
         if theirs is not None:
             results["peak_mib"]["torch"] = peak_mib_torch(torch, one_step["torch"])
-        results["profile"] = profile(contenders["dagrad"], profile_steps)
+        results["profile"] = profile(contenders["dagrad"], profile_steps, clock)
     return results
 
 
@@ -292,6 +307,7 @@ def report(r: dict) -> str:
             ["peak MiB of a step", f"{memory['dagrad']:.1f}", f"{memory['torch']:.1f}" if "torch" in memory else "-",
              f"{memory['dagrad'] / memory['torch']:.2f}x" if "torch" in memory else "-"]]
     threads = "threads as found" if r["threads"] is None else f"{r['threads']} thread(s)"
+    threads += ", CPU time" if r["clock"] == "CPU" else ""
     lines = [f"# The char-LSTM step (embedding {EMBED}, LSTM {LAYERS}x{HIDDEN}, head {VOCAB}; batch {BATCH} x "
              f"{WINDOW}), float32, {threads}; medians of {r['rounds']} steps each, the ratio the median of "
              f"steps run side by side ({r['machine']}, PyTorch {r['torch']})", "",
@@ -311,12 +327,14 @@ def main(argv=None) -> None:
     parser.add_argument("--rounds", type=int, default=15, help="timed steps per contender (after a warm-up one)")
     parser.add_argument("--profile-steps", type=int, default=5, help="steps of the per-node profile")
     parser.add_argument("--threads", type=int, default=None, help="limit BLAS and PyTorch to this many threads")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time steps by process CPU time (meaningful with --threads 1 on a loaded machine)")
     parser.add_argument("--quick", action="store_true", help="a short run: 5 rounds, 3 profiled steps")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.profile_steps = 5, 3
-    results = run(args.rounds, args.profile_steps, args.threads)
+    results = run(args.rounds, args.profile_steps, args.threads, cpu_time=args.cpu_time)
     print(json.dumps(results, indent=2) if args.json else report(results))
 
 

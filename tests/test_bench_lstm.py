@@ -17,7 +17,7 @@ def batches():
 
 @pytest.fixture(autouse=True)
 def _no_pauses(monkeypatch):
-    monkeypatch.setattr(bench_mlp, "settle", lambda seconds=0.25: None)
+    monkeypatch.setattr(bench_lstm, "settle", lambda seconds=0.25: None)
 
 
 def test_batches_are_windows_and_their_next_characters(batches):
@@ -41,7 +41,7 @@ def test_dagrad_and_pytorch_take_the_same_steps_from_the_same_weights(batches):
 def test_the_pieces_run_without_pytorch(batches):
     ours, _ = bench_lstm.models(None, **SIZES)
     runner = bench_lstm.runners(ours, None, None, batches)["dagrad"]
-    times = bench_mlp.race({"dagrad": runner}, 1)
+    times = bench_lstm.race({"dagrad": runner}, 1)
     assert len(times["dagrad"]) == 1 and bench_lstm.paired_ratio(times) is None
     assert bench_mlp.peak_memory(runner) > 0
     apply, backward = Function.__dict__["apply"], LSTMSequence.backward
@@ -61,6 +61,7 @@ def test_pytorch_memory_runs(batches):
 
 def test_the_report_prints():
     pytest.importorskip("torch")
-    results = bench_lstm.run(rounds=1, profile_steps=1, threads=1, batch=3, window=5, **SIZES)
+    results = bench_lstm.run(rounds=1, profile_steps=1, threads=1, batch=3, window=5, cpu_time=True, **SIZES)
     text = bench_lstm.report(results)
+    assert results["ratio"] > 0 and "CPU time" in text
     assert "training step (ms)" in text and "LSTMSequence backward" in text
