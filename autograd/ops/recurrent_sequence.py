@@ -83,23 +83,22 @@ def _gate_grad(out, gate, grad, other, sigmoid: bool) -> None:
     out *= grad
 
 
-def _gate_order(gates, bias, dtype):
-    """A copy of ``gates`` (..., 4H) in PyTorch's order (i, f, g, o) (plus ``bias``) in the
-    order (i, f, o, g), the three sigmoid gates halved (see LSTMSequence.forward)."""
-    hidden = gates.shape[-1] // 4
-    blocks = [(slice(0, 2 * hidden), slice(0, 2 * hidden), 0.5),
-              (slice(2 * hidden, 3 * hidden), slice(3 * hidden, None), 0.5),
-              (slice(3 * hidden, None), slice(2 * hidden, 3 * hidden), 1.0)]
-    ordered = np.empty(gates.shape, dtype=dtype)
-    for to, source, scale in blocks:
-        target = ordered[..., to]
+def _gate_order(gates, bias, out) -> None:
+    """Write ``gates`` (..., 4H) in PyTorch's order (i, f, g, o), plus ``bias``, into ``out``
+    (..., 4, H) in the order (i, f, o, g), the three sigmoid gates halved (see
+    LSTMSequence.forward)."""
+    hidden = out.shape[-1]
+    gates = gates.reshape(gates.shape[:-1] + (4, hidden))
+    bias = None if bias is None else bias.reshape(4, hidden)
+    for to, source, scale in ((slice(0, 2), slice(0, 2), 0.5), (slice(2, 3), slice(3, 4), 0.5),
+                              (slice(3, 4), slice(2, 3), 1.0)):
+        target = out[..., to, :]
         if bias is None:
-            np.multiply(gates[..., source], scale, out=target)
+            np.multiply(gates[..., source, :], scale, out=target)
         else:
-            np.add(gates[..., source], bias[source], out=target)
+            np.add(gates[..., source, :], bias[source], out=target)
             if scale != 1.0:
                 target *= scale
-    return ordered
 
 
 def _plus(a, b):
@@ -157,25 +156,29 @@ class LSTMSequence(_Sequence):
         xg, w_hh, b_hh, (h0, c0), length, n, hidden = self._inputs("LSTM", 4, arrays)
         dtype = np.result_type(xg, h0, c0, w_hh)
         out = np.empty((2, length, n, hidden), dtype=dtype)
-        # The gates in the order (i, f, o, g), the sigmoid ones contiguous, their
-        # pre-activations halved: sigmoid(a) = (1 + tanh(a / 2)) / 2, so one tanh call over
-        # all four gates of a step, then a halving and a half added to the first three.
-        acts = _gate_order(xg, b_hh, dtype)
-        w_t = _gate_order(w_hh.T, None, dtype)
+        # The gates in the order (i, f, o, g), their pre-activations of the three sigmoid ones
+        # halved: sigmoid(a) = (1 + tanh(a / 2)) / 2, so one tanh call over all four gates of
+        # a step, then a halving and a half added to the first three. ``acts`` keeps them gate
+        # by gate, (T, 4, N, H): each gate a contiguous (N, H) block, as the elementwise steps
+        # here and in backward want (a strided (N, H) slice of (N, 4H) costs them 3-4x).
+        acts = np.empty((length, 4, n, hidden), dtype=dtype)
+        _gate_order(xg, b_hh, acts.transpose(0, 2, 1, 3))
+        w_t = np.empty((hidden, 4 * hidden), dtype=dtype)
+        _gate_order(w_hh.T, None, w_t.reshape(hidden, 4, hidden))
         product = np.empty((n, 4 * hidden), dtype=dtype)
+        by_gate = product.reshape(n, 4, hidden).transpose(1, 0, 2)
         tanh_c = np.empty((length, n, hidden), dtype=dtype)
         ig = np.empty((n, hidden), dtype=dtype)
-        three = 3 * hidden
         h = h0
         for t in _order(length, self.reverse):
             a = acts[t]
             np.matmul(h, w_t, out=product)
-            a += product
+            a += by_gate
             np.tanh(a, out=a)
-            sig = a[:, :three]
+            sig = a[:3]
             sig *= 0.5
             sig += 0.5
-            i, f, o, g = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:three], a[:, three:]
+            i, f, o, g = a
             h, c = out[0, t], out[1, t]
             np.multiply(f, _previous(out[1], c0, t, length, self.reverse), out=c)
             np.multiply(i, g, out=ig)
@@ -191,16 +194,18 @@ class LSTMSequence(_Sequence):
         xg, h0, c0, w_hh, b_hh, acts, tanh_c, out = self.saved
         length, (n, hidden) = xg.shape[0], h0.shape
         dtype = acts.dtype
-        # d/dxg for all steps in one array, each step's gates written in place (PyTorch's
-        # order i, f, g, o); the states' gradients in scratch arrays reused step to step.
+        # d/dxg for all steps in one array (PyTorch's gate order i, f, g, o); each step's gate
+        # gradients are made gate by gate in a contiguous scratch array and copied in; the
+        # states' gradients in scratch arrays reused step to step.
         d_xg = np.empty((length, n, 4 * hidden), dtype=dtype)
+        d_gates = np.empty((4, n, hidden), dtype=dtype)
+        d_i, d_f, d_g, d_o = d_gates
         gh, dc, scratch, d_h, d_c = (np.empty((n, hidden), dtype=dtype) for _ in range(5))
         grad_h, grad_c = grad[0], grad[1]
         first = True
         for t in reversed(_order(length, self.reverse)):
-            i, f, o, g = (acts[t, :, k * hidden:(k + 1) * hidden] for k in range(4))
+            i, f, o, g = acts[t]
             tc, c_prev = tanh_c[t], _previous(out[1], c0, t, length, self.reverse)
-            d_i, d_f, d_g, d_o = (d_xg[t, :, k * hidden:(k + 1) * hidden] for k in range(4))
             if first:
                 gh[...] = grad_h[t]
             else:
@@ -212,10 +217,11 @@ class LSTMSequence(_Sequence):
             dc += grad_c[t]
             if not first:
                 dc += d_c
-            _gate_grad(d_o, o, gh, tc, sigmoid=True)    # gh tanh(c) o (1 - o)
             _gate_grad(d_i, i, dc, g, sigmoid=True)     # dc g i (1 - i)
             _gate_grad(d_f, f, dc, c_prev, sigmoid=True)  # dc c_prev f (1 - f)
             _gate_grad(d_g, g, dc, i, sigmoid=False)    # dc i (1 - g**2)
+            _gate_grad(d_o, o, gh, tc, sigmoid=True)    # gh tanh(c) o (1 - o)
+            np.copyto(d_xg[t].reshape(n, 4, hidden), d_gates.transpose(1, 0, 2))
             np.matmul(d_xg[t], w_hh, out=d_h)
             np.multiply(dc, f, out=d_c)
             first = False
