@@ -275,6 +275,17 @@ def limit_threads(threads: int | None, torch):
             torch.set_num_threads(before)
 
 
+def blas() -> str:
+    """NumPy's BLAS and the kernels it runs (OpenBLAS picks them by CPU at load time, see the README)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown"
+    found = [f"{i['internal_api']} {i.get('version')} ({i.get('architecture')} kernels)" for i in threadpool_info()
+             if i.get("user_api") == "blas" and "numpy" in i.get("filepath", "")]
+    return ", ".join(found) or "unknown"
+
+
 def run(rounds: int, profile_steps: int, threads: int | None = None, batch: int = BATCH, window: int = WINDOW,
         cpu_time: bool = False, **sizes) -> dict:
     """The race, the peak memories and the profile; ``sizes`` (vocab, embed, hidden, layers)
@@ -284,7 +295,7 @@ def run(rounds: int, profile_steps: int, threads: int | None = None, batch: int 
     with limit_threads(threads, torch):
         ours, theirs = models(torch, **sizes)
         contenders = runners(ours, theirs, torch, batches)
-        results = {"machine": machine(), "torch": torch.__version__ if torch is not None else None,
+        results = {"machine": machine(), "blas": blas(), "torch": torch.__version__ if torch is not None else None,
                    "threads": threads, "rounds": rounds, "clock": "CPU" if cpu_time else "wall"}
         clock = time.process_time if cpu_time else time.perf_counter
         times = race(contenders, rounds, clock)
@@ -310,7 +321,7 @@ def report(r: dict) -> str:
     threads += ", CPU time" if r["clock"] == "CPU" else ""
     lines = [f"# The char-LSTM step (embedding {EMBED}, LSTM {LAYERS}x{HIDDEN}, head {VOCAB}; batch {BATCH} x "
              f"{WINDOW}), float32, {threads}; medians of {r['rounds']} steps each, the ratio the median of "
-             f"steps run side by side ({r['machine']}, PyTorch {r['torch']})", "",
+             f"steps run side by side ({r['machine']}, NumPy's BLAS {r['blas']}, PyTorch {r['torch']})", "",
              table(rows, ["", "dagrad", "PyTorch", "dagrad/PyTorch"]), "",
              "Peak memory: tracemalloc for dagrad, PyTorch's profiler (allocation events) for PyTorch, "
              "each above what was live before the step.", "",
