@@ -114,43 +114,22 @@ def make_batches(ids: np.ndarray, count: int, batch: int = BATCH, window: int = 
     return found
 
 
-class DagradLSTM:
-    """dagrad as a user writes the step; ``epoch()`` runs one step on the next batch (cycling)."""
+class StepRunner:
+    """One training step per ``epoch()``, on the next batch (cycling): the same calls for both
+    libraries, given their model, optimizer, cross-entropy and clipping function."""
 
-    def __init__(self, model, batches):
-        self.model, self.batches, self.index = model, batches, 0
-        self.optimizer = nn.optim.Adam(model.parameters(), lr=LR)
-        self.vocab = model.head.out_features
-
-    def epoch(self) -> float:
-        x, y = self.batches[self.index % len(self.batches)]
-        self.index += 1
-        self.model.train()
-        self.optimizer.zero_grad()
-        loss = F.cross_entropy(self.model(x).reshape(-1, self.vocab), y.reshape(-1))
-        loss.backward()
-        nn.utils.clip_grad_norm_(self.model.parameters(), CLIP)
-        self.optimizer.step()
-        return float(loss.data)
-
-
-class TorchLSTM:
-    """The same step in PyTorch, on the same batches."""
-
-    def __init__(self, torch, model, batches):
-        self.torch, self.model, self.index = torch, model, 0
-        self.batches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-        self.vocab = model.head.out_features
+    def __init__(self, model, batches, optimizer, cross_entropy, clip):
+        self.model, self.batches, self.index, self.optimizer = model, batches, 0, optimizer
+        self.cross_entropy, self.clip, self.vocab = cross_entropy, clip, model.head.out_features
 
     def epoch(self) -> float:
         x, y = self.batches[self.index % len(self.batches)]
         self.index += 1
         self.model.train()
         self.optimizer.zero_grad()
-        loss = self.torch.nn.functional.cross_entropy(self.model(x).reshape(-1, self.vocab), y.reshape(-1))
+        loss = self.cross_entropy(self.model(x).reshape(-1, self.vocab), y.reshape(-1))
         loss.backward()
-        self.torch.nn.utils.clip_grad_norm_(self.model.parameters(), CLIP)
+        self.clip(self.model.parameters(), CLIP)
         self.optimizer.step()
         return loss.item()
 
@@ -171,9 +150,13 @@ def race(runners: dict, steps: int, clock=time.perf_counter) -> dict:
 
 
 def runners(ours, theirs, torch, batches) -> dict:
-    found = {"dagrad": DagradLSTM(ours, batches)}
+    """{"dagrad": its StepRunner, "torch": PyTorch's on the same batches (when given)}."""
+    found = {"dagrad": StepRunner(ours, batches, nn.optim.Adam(ours.parameters(), lr=LR), F.cross_entropy,
+                                  nn.utils.clip_grad_norm_)}
     if theirs is not None:
-        found["torch"] = TorchLSTM(torch, theirs, batches)
+        found["torch"] = StepRunner(theirs, [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches],
+                                    torch.optim.Adam(theirs.parameters(), lr=LR), torch.nn.functional.cross_entropy,
+                                    torch.nn.utils.clip_grad_norm_)
     return found
 
 
@@ -226,7 +209,7 @@ def node_timer(clock=time.perf_counter):
 
 def profile(runner, steps: int, clock=time.perf_counter) -> dict:
     """Per step, ms: each node class's forward and backward, clipping, Adam, the rest; the step."""
-    clip, step = nn.utils.clip_grad_norm_, runner.optimizer.step
+    clip, step = runner.clip, runner.optimizer.step
     parts = defaultdict(float)
 
     def timed(name, call):
@@ -239,7 +222,7 @@ def profile(runner, steps: int, clock=time.perf_counter) -> dict:
         return run
 
     runner.optimizer.step = timed("Adam step", step)
-    nn.utils.clip_grad_norm_ = timed("clip_grad_norm_", clip)
+    runner.clip = timed("clip_grad_norm_", clip)
     try:
         with node_timer(clock) as totals:
             start = clock()
@@ -247,7 +230,7 @@ def profile(runner, steps: int, clock=time.perf_counter) -> dict:
                 runner.epoch()
             total = clock() - start
     finally:
-        nn.utils.clip_grad_norm_ = clip
+        runner.clip = clip
         del runner.optimizer.step
     rows = {f"{name} {direction}": (seconds, calls) for (name, direction), (seconds, calls) in totals.items()}
     rows.update({name: (seconds, steps) for name, seconds in parts.items()})
