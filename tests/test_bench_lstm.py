@@ -1,4 +1,6 @@
 """bench_lstm's contenders compute the same thing, and its pieces run (tiny sizes, no timing asserted)."""
+import json
+
 import numpy as np
 import pytest
 
@@ -65,3 +67,4 @@ def test_the_report_prints():
     text = bench_lstm.report(results)
     assert results["ratio"] > 0 and "CPU time" in text
     assert "training step (ms)" in text and "LSTMSequence backward" in text
+    assert json.loads(json.dumps(results))["peak_mib"]["torch"] > 0   # what --json prints
