@@ -1,35 +1,23 @@
-"""Every ```python block of the pages in docs/ that show code (not the tutorial, which
-tests/test_docs.py runs with its figures) runs as written, under the README's rules:
-a fresh namespace, an empty working directory, ``# needs: NAME`` to skip without NAME."""
-from pathlib import Path
-
+"""Every ```python block of the docs pages that show code runs as written, under the README's
+rules (tests/test_readme.py): a fresh namespace, an empty working directory, ``# needs: NAME``
+to skip without NAME. The tutorial is run by tests/test_docs.py with its figures, and
+docs/pytorch.md by tests/test_docs_pytorch.py."""
 import pytest
 
-from test_readme import FENCE, ROOT, missing_needs
+from test_readme import ROOT, blocks, run_block
 
-PAGES = ("guide.md", "export.md", "attention.md")
+PAGES = ("guide.md", "export.md", "distributed.md", "attention.md")
 
 
 def _blocks() -> list:
-    found = []
-    for page in PAGES:
-        text = (ROOT / "docs" / page).read_text()
-        for match in FENCE.finditer(text):
-            if match.group(1) == "python":
-                line = text.count("\n", 0, match.start()) + 1
-                found.append(pytest.param(page, "\n" * line + match.group(2), id=f"{page}:{line}"))
-    return found
+    return [pytest.param(page, param.values[0], id=f"{page}:{param.id}")
+            for page in PAGES for param in blocks("python", ROOT / "docs" / page)]
 
 
 def test_every_page_has_a_block():
-    assert {page for page, _ in (p.values for p in _blocks())} == set(PAGES)
+    assert {param.values[0] for param in _blocks()} == set(PAGES)
 
 
 @pytest.mark.parametrize("page, code", _blocks())
 def test_python_block_runs_as_written(page, code, tmp_path, monkeypatch):
-    missing = missing_needs(code)
-    if missing:
-        pytest.skip(f"the block needs {', '.join(missing)}")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(ROOT))
-    exec(compile(code, str(Path(ROOT, "docs", page)), "exec"), {"__name__": "__docs__"})
+    run_block(code, ROOT / "docs" / page, tmp_path, monkeypatch)

@@ -39,6 +39,8 @@ def test_tutorial_code_runs_and_sets_a_graph_for_every_figure():
             "mlp_step"} <= set(made)
     assert "label=Repeat(3, axis=0)" in made["repeat"].source.replace('"', "")
     assert "cluster_" in made["mlp_step"].source
+    assert made["rnn_unrolled"].source.count("label=RNNCell fillcolor") == 3   # one node per step, unrolled
+    assert all(f"<B>{gate}</B>" in made["lstm_gates"].source for gate in "ifgoch")
 
 
 def test_committed_figures_exist_for_the_tutorial_and_the_readme():
