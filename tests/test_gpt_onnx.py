@@ -38,6 +38,21 @@ def test_onnxruntime_gives_the_same_logits_at_several_batch_sizes(gpt, tmp_path,
     assert {"Gather", "LayerNormalization", "MatMul", "Softmax", "Where"} <= kinds
 
 
+def test_one_file_at_the_full_context_serves_shorter_sequences_padded(gpt, tmp_path):
+    # causal: the logits at the first T positions do not depend on what follows them
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    model = model_of(gpt, bias=True)
+    nn.export_onnx(model, ids(2, CONFIG["block_size"]), tmp_path / "gpt.onnx")
+    session = ort.InferenceSession(str(tmp_path / "gpt.onnx"))
+    for batch, length in ((1, 3), (4, 7)):
+        x = ids(batch, length, seed=length)
+        padded = np.zeros((batch, CONFIG["block_size"]), dtype=np.float32)
+        padded[:, :length] = x
+        out = session.run(None, {"input": padded})[0][:, :length]
+        np.testing.assert_allclose(out, model(x).data, rtol=1e-4, atol=1e-5)
+
+
 def test_exact_gelu_and_no_bias_export_too(gpt, tmp_path):
     pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")

@@ -4,7 +4,9 @@ composed (ONNX's own Gelu needs opset 20), and attention as MatMul, the mask and
 The ids of an embedding are the model's input when it is traced (a float Tensor, as every
 exported input: cast to int64 in the file) or constants (positions, ``np.arange(T)``). The
 sequence length is the example's: the position ids and the causal mask are constants of
-that length, so a file serves any batch size at that length.
+that length, so a file serves any batch size at that length. A causal model exported at its
+full context also serves any shorter sequence, padded: its logits at the first T positions
+do not depend on what follows them (tests/test_gpt_onnx.py).
 """
 from __future__ import annotations
 
