@@ -34,7 +34,8 @@ def train(chooser, blas, batches, cost_at=None):
     chooser.on_train_end({})
 
 
-@pytest.mark.parametrize("cost, best", [({2: 1.0, 1: 1.3}, 2), ({2: 10.0, 1: 1.5}, 1)])
+@pytest.mark.parametrize("cost, best", [({2: 1.0, 1: 1.3}, 2), ({2: 10.0, 1: 1.5}, 1),
+                                        ({2: 1.0, 1: 0.95}, 2)])   # one thread must win by the margin
 def test_it_trains_with_the_faster_count(cost, best):
     blas = FakeBlas(cost)
     chooser = threads.BlasThreads(warmup=2, probe=3, every=1e9, controller=blas, clock=blas.clock)
@@ -95,3 +96,23 @@ def test_the_real_controller_sets_numpys_blas():
         assert controller.get_num_threads() == 1
     finally:
         controller.set_num_threads(before)
+
+
+def test_evaluate_and_predict_run_with_the_last_choice(monkeypatch):
+    blas = FakeBlas({2: 1.0, 1: 1.0})
+    monkeypatch.setattr(threads, "_blas_controller", lambda: blas)
+    monkeypatch.setattr(threads.BlasThreads, "last_choice", 1)
+    seen = []
+    model = nn.MLP([5, 8, 2])
+    model.compile("sgd", "cross_entropy", lr=0.1)
+    original = model.forward
+    model.forward = lambda x: (seen.append(blas.threads), original(x))[1]
+    model.evaluate(np.zeros((4, 5), np.float32), np.zeros(4, int))
+    assert seen[-1] == 1    # the batches (a first row checks the shapes before, outside)
+    seen.clear()
+    model.predict(np.zeros((4, 5), np.float32))
+    assert seen == [1] and blas.threads == 2   # set back afterwards
+    monkeypatch.setattr(threads.BlasThreads, "last_choice", None)
+    seen.clear()
+    model.predict(np.zeros((4, 5), np.float32))
+    assert seen == [2]

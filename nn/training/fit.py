@@ -41,6 +41,7 @@ from autograd import Tensor, no_grad
 from autograd.random import generator_used
 
 from ..callbacks import BlasThreads, Callback, History
+from ..callbacks.threads import last_choice
 from ..distributed import is_main, rank, world_size
 from .checks import (arrays, batch_size_of, check_numbers, check_schedule, checked_callbacks,
                               compiled_parts, checked_data, modes_kept, targets)
@@ -226,7 +227,7 @@ def evaluate(model, X, y, batch_size: int | None = None) -> dict:
 
 def _evaluate(model, compiled, X, y, batch_size: int) -> dict:
     means = _Means(compiled)
-    with modes_kept(model), no_grad():
+    with modes_kept(model), no_grad(), last_choice():
         model.eval()
         if world_size() > 1:
             return evaluate_shares(model, compiled.loss, X, y, batch_size, means)
@@ -243,7 +244,7 @@ def predict(model, X, batch_size: int | None = None) -> np.ndarray:
     if X.ndim == 0 or len(X) == 0:
         raise ValueError(f"predict: X must have at least one row, got shape {X.shape}")
     batch_size = batch_size_of("predict", batch_size)
-    with modes_kept(model), no_grad():
+    with modes_kept(model), no_grad(), last_choice():
         model.eval()
         return np.concatenate([model(Tensor(X[i:i + batch_size])).data for i in range(0, len(X), batch_size)])
 
