@@ -20,6 +20,16 @@ from ..io.atomic import atomic_write
 CHUNK_SIZE = 1 << 16
 
 
+def data_dir(variable: str, name: str) -> Path:
+    """``$variable`` if set, else the per-user cache folder ``$XDG_CACHE_HOME/dagrad/name``
+    (``~/.cache/dagrad/name`` when XDG_CACHE_HOME is unset or relative)."""
+    if os.environ.get(variable):
+        return Path(os.environ[variable]).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME")
+    base = Path(cache) if cache and os.path.isabs(cache) else Path.home() / ".cache"
+    return base / "dagrad" / name
+
+
 class DownloadError(RuntimeError):
     """Every mirror failed; ``failures`` lists ``(url, reason)`` pairs."""
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .download import DownloadError
+from .download import DownloadError, data_dir
 from .download import download as fetch
 from .idx import read_bytes, read_idx
 
@@ -59,11 +59,7 @@ class MNISTNotFoundError(FileNotFoundError):
 
 def default_root() -> Path:
     """Return ``$MNIST_DIR`` if set, else the per-user cache directory."""
-    if os.environ.get("MNIST_DIR"):
-        return Path(os.environ["MNIST_DIR"]).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME")
-    base = Path(cache) if cache and os.path.isabs(cache) else Path.home() / ".cache"
-    return base / "dagrad" / "mnist"
+    return data_dir("MNIST_DIR", "mnist")
 
 
 def load_mnist(

@@ -16,7 +16,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from .download import DownloadError
+from .download import DownloadError, data_dir
 from .download import download as fetch
 
 FILENAME = "input.txt"
@@ -31,11 +31,7 @@ class ShakespeareNotFoundError(FileNotFoundError):
 
 def shakespeare_dir() -> Path:
     """``$SHAKESPEARE_DIR`` if set, else the per-user cache directory (XDG_CACHE_HOME respected)."""
-    if os.environ.get("SHAKESPEARE_DIR"):
-        return Path(os.environ["SHAKESPEARE_DIR"]).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME")
-    base = Path(cache) if cache and os.path.isabs(cache) else Path.home() / ".cache"
-    return base / "dagrad" / "shakespeare"
+    return data_dir("SHAKESPEARE_DIR", "shakespeare")
 
 
 def load_shakespeare(data_dir: str | os.PathLike | None = None, download: bool = True, *,
