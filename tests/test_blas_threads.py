@@ -38,7 +38,7 @@ def train(chooser, blas, batches, cost_at=None):
                                         ({2: 1.0, 1: 0.95}, 2)])   # one thread must win by the margin
 def test_it_trains_with_the_faster_count(cost, best):
     blas = FakeBlas(cost)
-    chooser = threads.BlasThreads(warmup=2, probe=3, every=1e9, controller=blas, clock=blas.clock)
+    chooser = threads.BlasThreads(warmup=2, probe=3, every=1e9, controller=blas, clock=blas.clock, load=lambda: 2.0)
     train(chooser, blas, 40)
     assert chooser.choices == [(2 + 12, best)]
     assert blas.history[-2] == best and blas.threads == 2   # kept for the rest, then set back
@@ -47,14 +47,14 @@ def test_it_trains_with_the_faster_count(cost, best):
 def test_a_load_that_comes_later_is_followed():
     blas = FakeBlas({2: 1.0, 1: 1.3})
     busy_from = 30
-    chooser = threads.BlasThreads(warmup=2, probe=3, every=5.0, controller=blas, clock=blas.clock)
+    chooser = threads.BlasThreads(warmup=2, probe=3, every=5.0, controller=blas, clock=blas.clock, load=lambda: 2.0)
     train(chooser, blas, 60, lambda b: {2: 1.0, 1: 1.3} if b < busy_from else {2: 10.0, 1: 1.5})
     assert chooser.choices[0][1] == 2 and chooser.choices[-1][1] == 1
 
 
 def test_nothing_happens_with_one_core_or_no_controller(monkeypatch):
     blas = FakeBlas({1: 1.0}, threads=1)
-    chooser = threads.BlasThreads(controller=blas, clock=blas.clock)
+    chooser = threads.BlasThreads(controller=blas, clock=blas.clock, load=lambda: 2.0)
     train(chooser, blas, 20)
     assert blas.history == [] and chooser.choices == []
     monkeypatch.setattr(threads, "_blas_controller", lambda: None)
@@ -116,3 +116,11 @@ def test_evaluate_and_predict_run_with_the_last_choice(monkeypatch):
     seen.clear()
     model.predict(np.zeros((4, 5), np.float32))
     assert seen == [2]
+
+
+def test_an_idle_machine_keeps_the_librarys_count_until_every_seconds_have_passed():
+    blas = FakeBlas({2: 10.0, 1: 1.0})
+    chooser = threads.BlasThreads(warmup=2, probe=3, every=20.0, controller=blas, clock=blas.clock, load=lambda: 0.0)
+    train(chooser, blas, 40)
+    # 2 batches of 10 s pass unmeasured; then, 20 s in, one round: 3 batches each way
+    assert chooser.choices[0] == (2 + 1 + 6, 1) and blas.history[0] == 2

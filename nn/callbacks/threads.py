@@ -12,6 +12,7 @@ last bit can depend on the thread count, so two runs with one seed then agree to
 from __future__ import annotations
 
 import contextlib
+import os
 import statistics
 import time
 
@@ -26,6 +27,18 @@ def _blas_controller():
         return None
     controllers = ThreadpoolController().select(user_api="blas").lib_controllers
     return controllers[0] if controllers else None
+
+
+IDLE_LOAD = 0.5  # a load average under this at the start of training: nothing else is running
+
+
+def _load_average() -> float:
+    """The machine's load average over the last minute (infinite where the system does not say,
+    so that training measures at once)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return float("inf")
 
 
 @contextlib.contextmanager
@@ -49,7 +62,9 @@ def last_choice():
 class BlasThreads(Callback):
     """Time batches under each BLAS thread count and train with the faster one.
 
-    After ``warmup`` batches, runs at least ``probe`` batches and ``seconds`` with the
+    On an idle machine (load average under ``IDLE_LOAD`` when training starts) it keeps
+    the library's count for the first ``every`` seconds, since the measuring itself costs
+    a little; otherwise, after ``warmup`` batches, it runs at least ``probe`` batches and ``seconds`` with the
     library's own count, then as many with one thread, twice over, and keeps one thread if its median batch was
     faster by ``margin`` (else the library's count: on a quiet machine one thread is the
     slower by up to a quarter, beside a busy process the library's count by many times);
@@ -65,9 +80,10 @@ class BlasThreads(Callback):
     last_choice = None
 
     def __init__(self, warmup: int = 2, probe: int = 4, seconds: float = 0.2, every: float = 5.0,
-                 margin: float = 1.15, controller=None, clock=time.perf_counter):
+                 margin: float = 1.15, controller=None, clock=time.perf_counter, load=None):
         self.warmup, self.probe, self.seconds, self.every = warmup, probe, seconds, every
         self.margin, self.controller, self.clock = margin, controller, clock
+        self.load = load or _load_average
         self.choices = []
 
     def on_train_begin(self, logs=None):
@@ -76,6 +92,8 @@ class BlasThreads(Callback):
         self.options = (self.original, 1)
         self.batches, self.started, self.blocks, self.block, self.times = 0, None, [], None, {}
         self.chosen_at, self.wait = None, self.every
+        if self.load() < IDLE_LOAD:  # nothing else runs: keep the library's count, measure in ``every`` s
+            self.chosen_at = self.clock()
 
     def _active(self) -> bool:
         return self.controller is not None and self.original > 1
