@@ -114,7 +114,8 @@ def test_a_short_run_on_a_slice_of_shakespeare_learns_more_than_letter_frequenci
     with open(os.path.join(SHAKESPEARE_DIR, "input.txt"), encoding="utf-8") as file:
         text.write_text(file.read(200_000))
     metrics_path = tmp_path / "metrics.json"
-    assert charlm.main(["--text", str(text), "--quiet", "--metrics-json", str(metrics_path), "--sample", "200"]) == 0
+    assert charlm.main(["--preset", "lstm", "--text", str(text), "--quiet", "--metrics-json", str(metrics_path),
+                        "--sample", "200"]) == 0
     metrics = json.loads(metrics_path.read_text())
     losses = [h["val_loss"] for h in metrics["history"]]
     assert [h["step"] for h in metrics["history"]] == [100, 200] and losses[1] < losses[0]

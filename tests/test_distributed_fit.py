@@ -90,7 +90,7 @@ def test_charlm_on_two_ranks_prints_one_process_losses_and_saves_once(tmp_path):
     text = tmp_path / "text.txt"
     text.write_text("".join(f"{word} the {other}, {n}.\n" for n in range(60)
                             for word, other in [("To be", "question"), ("Now is", "winter")]))
-    argv = ["--text", str(text), "--sample", "0"]
+    argv = ["--preset", "lstm", "--text", str(text), "--sample", "0"]
     status, out, _ = mpiexec("charlm_tiny.py", *argv, "--save", str(tmp_path / "m.npz"))
     assert status == 0, out
     alone = subprocess.run([sys.executable, str(ROOT / "tests" / "distributed_scripts" / "charlm_tiny.py"), *argv],
