@@ -39,7 +39,7 @@ def test_mnist_cnn_with_batch_norm_dropout_and_shifts_under_mpiexec(tmp_path):
 def test_init_without_a_launcher_imports_no_mpi(tmp_path):
     """A plain ``python script.py`` pays nothing for MPI, even with mpi4py installed."""
     code = ("import sys, nn; nn.distributed.init(); "
-            "print(nn.distributed.world_size(), [m for m in sys.modules if m.startswith('mpi4py')])")
+            "print(nn.distributed.world_size(), [m for m, v in sys.modules.items() if m.startswith('mpi4py') and v])")
     env = {k: v for k, v in _env().items() if k not in nn.distributed.world.LAUNCHER_VARIABLES}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
                          timeout=TIMEOUT).stdout

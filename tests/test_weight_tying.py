@@ -84,11 +84,13 @@ def test_a_pytorch_tied_model_loads_and_matches():
     back.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
 
 
-def test_save_and_load_a_tied_model(tmp_path):
+@pytest.mark.parametrize("name", ["tied.npz", "tied.safetensors"])
+def test_save_and_load_a_tied_model(tmp_path, name):
+    if name.endswith(".safetensors"):
+        pytest.importorskip("safetensors")
     model = Tied()
-    for name in ("tied.npz", "tied.safetensors"):
-        nn.save(model, str(tmp_path / name))
-        loaded = nn.load(Tied(), str(tmp_path / name))
-        assert loaded.head.weight is loaded.wte.weight
-        np.testing.assert_array_equal(loaded(IDS).data, model(IDS).data)
-        assert isinstance(loaded(IDS), Tensor)
+    nn.save(model, str(tmp_path / name))
+    loaded = nn.load(Tied(), str(tmp_path / name))
+    assert loaded.head.weight is loaded.wte.weight
+    np.testing.assert_array_equal(loaded(IDS).data, model(IDS).data)
+    assert isinstance(loaded(IDS), Tensor)
