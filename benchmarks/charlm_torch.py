@@ -25,6 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "examples")]
 
 import nn  # noqa: E402  (NumPy only here: the tokenizer, the windows, the data)
+from benchmarks.bench_lstm import torch_char_lstm  # noqa: E402
 from benchmarks.gpt_torch import torch_gpt  # noqa: E402
 from charlm import EVAL_SEED, learning_rate  # noqa: E402
 from charlm_helpers.presets import PRESETS  # noqa: E402
@@ -36,23 +37,11 @@ def build(preset, vocab_size: int):
     options = preset.model_options
     if preset.model == "gpt":
         return torch_gpt(GPTConfig(vocab_size=vocab_size, **options))
-    embedding = torch.nn.Embedding(vocab_size, options["embedding_dim"])
-    lstm = torch.nn.LSTM(options["embedding_dim"], options["hidden_size"], options["num_layers"], batch_first=True)
-    head = torch.nn.Linear(options["hidden_size"], vocab_size)
-
-    class CharLSTM(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.embedding, self.lstm, self.head = embedding, lstm, head
-
-        def forward(self, ids):
-            return self.head(self.lstm(self.embedding(ids))[0])
-    return CharLSTM()
+    return torch_char_lstm(torch, vocab_size, options["embedding_dim"], options["hidden_size"], options["num_layers"])
 
 
 def loss_of(model, inputs, targets):
     logits = model(torch.from_numpy(inputs.astype(np.int64)))
-    logits = logits[0] if isinstance(logits, tuple) else logits
     return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
                                              torch.from_numpy(targets.astype(np.int64)).reshape(-1))
 

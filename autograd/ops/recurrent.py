@@ -22,19 +22,26 @@ from .elementwise import sigmoid_array
 from .nn import Linear, recorded
 
 
-def _check(op: str, gates: int, xg, h, w_hh, b_hh) -> None:
-    """Shapes (N, gates*H) for xg, (N, H) for h, (gates*H, H) for W_hh, (gates*H,) for b_hh."""
+def check_state(op: str, gates: int, h, w_hh, b_hh, state: str = "hidden state") -> tuple:
+    """(N, H) from a state h (N, H) that fits W_hh (gates*H, H) and b_hh (gates*H,); ``state``
+    names h in the errors (a step's "hidden state", a sequence's "initial state")."""
     if h.ndim != 2:
-        raise ValueError(f"{op}: hidden state must be 2-D (batch, hidden_size), got shape {h.shape}")
+        raise ValueError(f"{op}: {state} must be 2-D (batch, hidden_size), got shape {h.shape}")
     n, hidden = h.shape
     if w_hh.shape != (gates * hidden, hidden):
-        raise ValueError(f"{op}: hidden state of shape {h.shape} needs weight_hh of shape "
+        raise ValueError(f"{op}: {state} of shape {h.shape} needs weight_hh of shape "
                          f"{(gates * hidden, hidden)}, got {w_hh.shape}")
+    if b_hh is not None and b_hh.shape != (gates * hidden,):
+        raise ValueError(f"{op}: bias_hh of shape {b_hh.shape} does not fit weight_hh of shape {w_hh.shape}")
+    return n, hidden
+
+
+def _check(op: str, gates: int, xg, h, w_hh, b_hh) -> None:
+    """Shapes (N, gates*H) for xg, (N, H) for h, (gates*H, H) for W_hh, (gates*H,) for b_hh."""
+    n, hidden = check_state(op, gates, h, w_hh, b_hh)
     if xg.shape != (n, gates * hidden):
         raise ValueError(f"{op}: input gates of shape {xg.shape} do not fit hidden state of shape {h.shape} "
                          f"(expected {(n, gates * hidden)})")
-    if b_hh is not None and b_hh.shape != (gates * hidden,):
-        raise ValueError(f"{op}: bias_hh of shape {b_hh.shape} does not fit weight_hh of shape {w_hh.shape}")
 
 
 def _recurrent(h, w_hh, b_hh):

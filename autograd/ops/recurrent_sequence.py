@@ -23,21 +23,15 @@ import numpy as np
 from ..function import Function
 from .elementwise import sigmoid_array
 from .nn import recorded
+from .recurrent import check_state
 
 
 def _check(op: str, gates: int, xg, h0, w_hh, b_hh) -> tuple:
     """(T, N, H) from xg (T, N, gates*H), h0 (N, H), W_hh (gates*H, H), b_hh (gates*H,)."""
-    if h0.ndim != 2:
-        raise ValueError(f"{op}: initial state must be 2-D (batch, hidden_size), got shape {h0.shape}")
-    n, hidden = h0.shape
-    if w_hh.shape != (gates * hidden, hidden):
-        raise ValueError(f"{op}: initial state of shape {h0.shape} needs weight_hh of shape "
-                         f"{(gates * hidden, hidden)}, got {w_hh.shape}")
+    n, hidden = check_state(op, gates, h0, w_hh, b_hh, "initial state")
     if xg.ndim != 3 or xg.shape[1:] != (n, gates * hidden) or xg.shape[0] == 0:
         raise ValueError(f"{op}: input gates of shape {xg.shape} do not fit initial state of shape {h0.shape} "
                          f"(expected (T, {n}, {gates * hidden}) with T >= 1)")
-    if b_hh is not None and b_hh.shape != (gates * hidden,):
-        raise ValueError(f"{op}: bias_hh of shape {b_hh.shape} does not fit weight_hh of shape {w_hh.shape}")
     return xg.shape[0], n, hidden
 
 

@@ -10,6 +10,7 @@ import sys
 import threading
 
 from charlm_helpers.checkpoint import save_checkpoint
+from common_helpers.interrupted import interrupted
 from nn.io.atomic import atomic_write
 
 
@@ -81,15 +82,7 @@ class Report:
 
     def stopped(self, during: str, save=None) -> int:
         """After a Ctrl-C outside the training steps: ``save()`` (if given), one line on stderr, status 130."""
-        if save is not None:
-            try:
-                save()
-            except KeyboardInterrupt:  # a second Ctrl-C: stop saving (the old file, if any, is untouched)
-                pass
-        model = "" if not self.args.save else (f"; the model is saved to {self.args.save}" if self.saved
-                                               else f"; nothing was saved to {self.args.save}")
-        print(f"Interrupted {during}{model}", file=sys.stderr, flush=True)
-        return 130
+        return interrupted(during, self.args.save, lambda: self.saved, save, "the model is")
 
     def write_metrics(self, preset, steps: int, seconds: float, sample: str | None, **extra) -> None:
         """The metrics JSON (preset, steps, the final losses, seconds, history, sample, then ``extra``),

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 import nn
+from common_helpers.interrupted import interrupted
 from nn.io.atomic import atomic_write
 
 
@@ -115,15 +116,8 @@ class Report(nn.callbacks.Callback):
 
     def stopped(self, during: str, model=None) -> int:
         """After a Ctrl-C outside training: --save (given the model), one line on stderr, and the exit status 130."""
-        if model is not None:
-            try:
-                self.save(model)
-            except KeyboardInterrupt:  # a second Ctrl-C: stop saving (the old file, if any, is untouched)
-                pass
-        weights = "" if not self.args.save else (f"; the weights are saved to {self.args.save}" if self.saved
-                                                 else f"; nothing was saved to {self.args.save}")
-        print(f"Interrupted {during}{weights}", file=sys.stderr, flush=True)
-        return 130
+        save = None if model is None else (lambda: self.save(model))
+        return interrupted(during, self.args.save, lambda: self.saved, save, "the weights are")
 
     def write_metrics(self, test_accuracy: float, last: dict) -> None:
         """The metrics JSON (preset, epochs, accuracies, seconds per epoch, history), written atomically."""
