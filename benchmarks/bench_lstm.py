@@ -1,6 +1,6 @@
 """The char-LSTM's training step, dagrad against PyTorch from the same weights on the same batches.
 
-    python benchmarks/bench_lstm.py [--rounds 15] [--threads N] [--quick] [--json]
+    python benchmarks/bench_lstm.py [--rounds 15] [--threads N] [--keep-heap] [--quick] [--json]
 
 The model is the anchor recipe's (issue 20): an embedding of 64 over 65 characters, a
 2-layer LSTM of 256 (batch_first), a linear head 256 -> 65; windows of 64 characters,
@@ -36,7 +36,8 @@ from collections import defaultdict
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [ROOT, os.path.join(ROOT, "examples")]
 
 import nn  # noqa: E402
 from autograd import Function, Tensor  # noqa: E402
@@ -270,16 +271,20 @@ def blas() -> str:
 
 
 def run(rounds: int, profile_steps: int, threads: int | None = None, batch: int = BATCH, window: int = WINDOW,
-        cpu_time: bool = False, **sizes) -> dict:
+        cpu_time: bool = False, keep_heap: bool = False, **sizes) -> dict:
     """The race, the peak memories and the profile; ``sizes`` (vocab, embed, hidden, layers)
     for a smaller model than the anchor's."""
+    if keep_heap:  # as examples/charlm.py does: freed arrays stay in the heap (no fresh zeroed pages)
+        from common_helpers.heap import keep_freed_memory
+        keep_freed_memory()
     torch = try_torch()
     batches = make_batches(text_ids(sizes.get("vocab", VOCAB)), rounds + 1, batch, window)
     with limit_threads(threads, torch):
         ours, theirs = models(torch, **sizes)
         contenders = runners(ours, theirs, torch, batches)
         results = {"machine": machine(), "blas": blas(), "torch": torch.__version__ if torch is not None else None,
-                   "threads": threads, "rounds": rounds, "clock": "CPU" if cpu_time else "wall"}
+                   "threads": threads, "rounds": rounds, "clock": "CPU" if cpu_time else "wall",
+                   "keep_heap": keep_heap}
         clock = time.process_time if cpu_time else time.perf_counter
         times = race(contenders, rounds, clock)
         results["step_ms"] = {name: 1e3 * statistics.median(t) for name, t in times.items()}
@@ -302,6 +307,7 @@ def report(r: dict) -> str:
              f"{memory['dagrad'] / memory['torch']:.2f}x" if "torch" in memory else "-"]]
     threads = "threads as found" if r["threads"] is None else f"{r['threads']} thread(s)"
     threads += ", CPU time" if r["clock"] == "CPU" else ""
+    threads += ", freed memory kept in the heap" if r.get("keep_heap") else ""
     lines = [f"# The char-LSTM step (embedding {EMBED}, LSTM {LAYERS}x{HIDDEN}, head {VOCAB}; batch {BATCH} x "
              f"{WINDOW}), float32, {threads}; medians of {r['rounds']} steps each, the ratio the median of "
              f"steps run side by side ({r['machine']}, NumPy's BLAS {r['blas']}, PyTorch {r['torch']})", "",
@@ -323,12 +329,14 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="limit BLAS and PyTorch to this many threads")
     parser.add_argument("--cpu-time", action="store_true",
                         help="time steps by process CPU time (meaningful with --threads 1 on a loaded machine)")
+    parser.add_argument("--keep-heap", action="store_true",
+                        help="keep freed memory in the heap, as examples/charlm.py does (common_helpers/heap.py)")
     parser.add_argument("--quick", action="store_true", help="a short run: 5 rounds, 3 profiled steps")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.profile_steps = 5, 3
-    results = run(args.rounds, args.profile_steps, args.threads, cpu_time=args.cpu_time)
+    results = run(args.rounds, args.profile_steps, args.threads, cpu_time=args.cpu_time, keep_heap=args.keep_heap)
     print(json.dumps(results, indent=2) if args.json else report(results))
 
 

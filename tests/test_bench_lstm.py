@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from autograd import Function
-from autograd.ops.recurrent_sequence import LSTMSequence
+from autograd.ops.lstm_sequence import LSTMSequence
 from benchmarks import bench_lstm, bench_mlp
 
 SIZES = dict(vocab=11, embed=6, hidden=5, layers=2)

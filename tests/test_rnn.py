@@ -12,7 +12,8 @@ import nn
 from nn import functional as F
 from autograd import Tensor
 from autograd.ops.recurrent import gru_step, lstm_step, rnn_step
-from autograd.ops.recurrent_sequence import gru_sequence, lstm_sequence, rnn_sequence
+from autograd.ops.lstm_sequence import lstm_sequence
+from autograd.ops.recurrent_sequence import gru_sequence, rnn_sequence
 
 RNG = np.random.default_rng(0)
 GATES = {"lstm": 4, "gru": 3, "tanh": 1, "relu": 1}
@@ -38,9 +39,9 @@ def sequence_inputs(kind, length, batch, hidden, bias=True):
 def run_sequence(kind, reverse):
     """The node as a function returning one Tensor mixing the output and the final states."""
     def run(xg, h0, *rest):
-        if kind == "lstm":
-            out, h, c = lstm_sequence(xg, h0, *rest, reverse=reverse)
-            return out * 1.3 + (h * 0.7 + c).reshape(1, *h.shape)
+        if kind == "lstm":  # the LSTM's node is feature-major: xg (4H, T, N), out (T, H, N)
+            out, h, c = lstm_sequence(xg.transpose(2, 0, 1), h0, *rest, reverse=reverse)
+            return out.transpose(0, 2, 1) * 1.3 + (h * 0.7 + c).reshape(1, *h.shape)
         if kind == "gru":
             out, h = gru_sequence(xg, h0, *rest, reverse=reverse)
         else:
@@ -103,7 +104,7 @@ def test_sequence_node_without_states_starts_from_zeros(kind):
 
 
 def test_lstm_sequence_needs_both_states_or_neither():
-    xg, h0, w = Tensor(np.zeros((3, 2, 8))), Tensor(np.zeros((2, 2))), Tensor(np.zeros((8, 2)))
+    xg, h0, w = Tensor(np.zeros((8, 3, 2))), Tensor(np.zeros((2, 2))), Tensor(np.zeros((8, 2)))
     with pytest.raises(ValueError, match="give both initial states h0 and c0, or neither"):
         lstm_sequence(xg, h0, None, w)
     with pytest.raises(ValueError, match=r"LSTM: initial cell state of shape \(2, 3\) does not match"):
@@ -112,7 +113,7 @@ def test_lstm_sequence_needs_both_states_or_neither():
 
 def test_sequence_node_float32_stays_float32():
     xg, h0, c0 = (Tensor(RNG.standard_normal(s).astype(np.float32), requires_grad=True)
-                  for s in [(3, 2, 8), (2, 2), (2, 2)])
+                  for s in [(8, 3, 2), (2, 2), (2, 2)])
     w = Tensor(RNG.standard_normal((8, 2)).astype(np.float32), requires_grad=True)
     out, h, c = lstm_sequence(xg, h0, c0, w)
     (out.sum() + c.sum()).backward()

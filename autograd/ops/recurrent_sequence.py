@@ -1,4 +1,5 @@
-"""One direction of one recurrent layer over a whole sequence, as one node: LSTM, GRU, RNN.
+"""One direction of one recurrent layer over a whole sequence, as one node: GRU, RNN (and
+what the LSTM's node, feature-major, in lstm_sequence.py, shares with them).
 
 The per-step nodes (recurrent.py) cost little each, but a layer built from them slices the
 input gates ``xg[t]`` once per step, and each slice's rule allocates a zero array the size
@@ -26,13 +27,17 @@ from .nn import recorded
 from .recurrent import check_state
 
 
-def _check(op: str, gates: int, xg, h0, w_hh, b_hh) -> tuple:
-    """(T, N, H) from xg (T, N, gates*H), h0 (N, H), W_hh (gates*H, H), b_hh (gates*H,)."""
+def _check(op: str, gates: int, xg, h0, w_hh, b_hh, feature_major: bool = False) -> tuple:
+    """(T, N, H) from xg (T, N, gates*H), or (gates*H, T, N) if ``feature_major``, h0 (N, H),
+    W_hh (gates*H, H), b_hh (gates*H,)."""
     n, hidden = check_state(op, gates, h0, w_hh, b_hh, "initial state")
-    if xg.ndim != 3 or xg.shape[1:] != (n, gates * hidden) or xg.shape[0] == 0:
+    length = (xg.shape[1] if feature_major else xg.shape[0]) if xg.ndim == 3 else 0
+    expected = (gates * hidden, length, n) if feature_major else (length, n, gates * hidden)
+    if xg.ndim != 3 or xg.shape != expected or length == 0:
+        layout = f"({gates * hidden}, T, {n})" if feature_major else f"(T, {n}, {gates * hidden})"
         raise ValueError(f"{op}: input gates of shape {xg.shape} do not fit initial state of shape {h0.shape} "
-                         f"(expected (T, {n}, {gates * hidden}) with T >= 1)")
-    return xg.shape[0], n, hidden
+                         f"(expected {layout} with T >= 1)")
+    return length, n, hidden
 
 
 def _order(length: int, reverse: bool) -> range:
@@ -77,24 +82,6 @@ def _gate_grad(out, gate, grad, other, sigmoid: bool) -> None:
     out *= grad
 
 
-def _gate_order(gates, bias, out) -> None:
-    """Write ``gates`` (..., 4H) in PyTorch's order (i, f, g, o), plus ``bias``, into ``out``
-    (..., 4, H) in the order (i, f, o, g), the three sigmoid gates halved (see
-    LSTMSequence.forward)."""
-    hidden = out.shape[-1]
-    gates = gates.reshape(gates.shape[:-1] + (4, hidden))
-    bias = None if bias is None else bias.reshape(4, hidden)
-    for to, source, scale in ((slice(0, 2), slice(0, 2), 0.5), (slice(2, 3), slice(3, 4), 0.5),
-                              (slice(3, 4), slice(2, 3), 1.0)):
-        target = out[..., to, :]
-        if bias is None:
-            np.multiply(gates[..., source, :], scale, out=target)
-        else:
-            np.add(gates[..., source, :], bias[source], out=target)
-            if scale != 1.0:
-                target *= scale
-
-
 def _plus(a, b):
     return a if b is None else a + b
 
@@ -105,6 +92,7 @@ class _Sequence(Function):
     and the gradients given back in that order."""
 
     states = 1
+    feature_major = False  # xg (T, N, G*H); True: (G*H, T, N) (the LSTM, lstm_sequence.py)
 
     def __init__(self, reverse: bool = False, bias: bool = True, initial: bool = True):
         self.reverse, self.bias, self.initial = reverse, bias, initial
@@ -114,9 +102,9 @@ class _Sequence(Function):
         xg, w_hh, *rest = arrays
         b_hh = rest.pop(0) if self.bias else None
         if not self.initial:
-            n = xg.shape[1] if xg.ndim == 3 else 0
+            n = xg.shape[2 if self.feature_major else 1] if xg.ndim == 3 else 0
             rest = [np.zeros((n, w_hh.shape[-1]), dtype=np.result_type(xg, w_hh))] * self.states
-        sizes = _check(op, gates, xg, rest[0], w_hh, b_hh)
+        sizes = _check(op, gates, xg, rest[0], w_hh, b_hh, self.feature_major)
         if self.states == 2 and rest[1].shape != rest[0].shape:
             raise ValueError(f"{op}: initial cell state of shape {rest[1].shape} does not match the hidden "
                              f"state's {rest[0].shape}")
@@ -128,122 +116,6 @@ class _Sequence(Function):
         grad_w, grad_b = _recurrent_grads(d_hg, hs, h0, w_hh, self.reverse, needs[1:3] if self.bias else needs[1:2])
         grads = (d_xg if needs[0] else None, grad_w) + ((grad_b,) if self.bias else ())
         return grads + (tuple(state_grads) if self.initial else ())
-
-
-class LSTMSequence(_Sequence):
-    """h_t and c_t of an LSTM for every step, stacked as one (2, T, N, H) output
-    (``out[0]`` the hidden states, ``out[1]`` the cell states; the final ones are the last
-    step's, or the first's with ``reverse``).
-
-    Step t, from the state (h, c) before it: gates = xg[t] + h W_hh^T + b_hh split into i, f,
-    g, o (sigmoid, sigmoid, tanh, sigmoid); c_t = f c + i g; h_t = o tanh(c_t).
-    Backward through time, with gh, gc the gradients reaching h_t, c_t (from the output and
-    from step t+1), dc = gc + gh o (1 - tanh(c_t)**2):
-    d/dxg[t] = [dc g i (1 - i), dc c f (1 - f), dc i (1 - g**2), gh tanh(c_t) o (1 - o)],
-    passed to the step before as d/dh = d/dxg[t] W_hh and d/dc = dc f;
-    d/dW_hh = sum_t d/dxg[t]^T h_(t-1), d/db_hh = d/dxg summed over steps and batch.
-    """
-
-    states = 2
-
-    def forward(self, *arrays):
-        xg, w_hh, b_hh, (h0, c0), length, n, hidden = self._inputs("LSTM", 4, arrays)
-        dtype = np.result_type(xg, h0, c0, w_hh)
-        out = np.empty((2, length, n, hidden), dtype=dtype)
-        # The gates in the order (i, f, o, g), their pre-activations of the three sigmoid ones
-        # halved: sigmoid(a) = (1 + tanh(a / 2)) / 2, so one tanh call over all four gates of
-        # a step, then a halving and a half added to the first three (exact up to the rounding
-        # of numbers near 1: an absolute error of 6e-8 in float32). ``acts`` keeps them gate
-        # by gate, (T, 4, N, H): each gate a contiguous (N, H) block, as the elementwise steps
-        # here and in backward want (a strided (N, H) slice of (N, 4H) costs them 3-4x).
-        acts = np.empty((length, 4, n, hidden), dtype=dtype)
-        _gate_order(xg, b_hh, acts.transpose(0, 2, 1, 3))
-        w_t = np.empty((hidden, 4 * hidden), dtype=dtype)
-        _gate_order(w_hh.T, None, w_t.reshape(hidden, 4, hidden))
-        product = np.empty((n, 4 * hidden), dtype=dtype)
-        by_gate = product.reshape(n, 4, hidden).transpose(1, 0, 2)
-        tanh_c = np.empty((length, n, hidden), dtype=dtype)
-        ig = np.empty((n, hidden), dtype=dtype)
-        h = h0
-        for t in _order(length, self.reverse):
-            a = acts[t]
-            np.matmul(h, w_t, out=product)
-            a += by_gate
-            np.tanh(a, out=a)
-            sig = a[:3]
-            sig *= 0.5
-            sig += 0.5
-            i, f, o, g = a
-            h, c = out[0, t], out[1, t]
-            np.multiply(f, _previous(out[1], c0, t, length, self.reverse), out=c)
-            np.multiply(i, g, out=ig)
-            c += ig
-            np.tanh(c, out=tanh_c[t])
-            np.multiply(o, tanh_c[t], out=h)
-        self.save(xg, h0, c0, w_hh, b_hh, acts, tanh_c, out)
-        return out
-
-    def backward(self, grad):
-        if recorded(grad):
-            return self._recorded_backward(grad)
-        xg, h0, c0, w_hh, b_hh, acts, tanh_c, out = self.saved
-        length, (n, hidden) = xg.shape[0], h0.shape
-        dtype = acts.dtype
-        # d/dxg for all steps in one array (PyTorch's gate order i, f, g, o); each step's gate
-        # gradients are made gate by gate in a contiguous scratch array and copied in; the
-        # states' gradients in scratch arrays reused step to step.
-        d_xg = np.empty((length, n, 4 * hidden), dtype=dtype)
-        d_gates = np.empty((4, n, hidden), dtype=dtype)
-        d_i, d_f, d_g, d_o = d_gates
-        gh, dc, scratch, d_h, d_c = (np.empty((n, hidden), dtype=dtype) for _ in range(5))
-        grad_h, grad_c = grad[0], grad[1]
-        first = True
-        for t in reversed(_order(length, self.reverse)):
-            i, f, o, g = acts[t]
-            tc, c_prev = tanh_c[t], _previous(out[1], c0, t, length, self.reverse)
-            if first:
-                gh[...] = grad_h[t]
-            else:
-                np.add(grad_h[t], d_h, out=gh)
-            np.multiply(tc, tc, out=scratch)            # dc = gh o (1 - tanh(c)**2) + grad_c + d_c
-            np.subtract(1.0, scratch, out=scratch)
-            scratch *= o
-            np.multiply(gh, scratch, out=dc)
-            dc += grad_c[t]
-            if not first:
-                dc += d_c
-            _gate_grad(d_i, i, dc, g, sigmoid=True)     # dc g i (1 - i)
-            _gate_grad(d_f, f, dc, c_prev, sigmoid=True)  # dc c_prev f (1 - f)
-            _gate_grad(d_g, g, dc, i, sigmoid=False)    # dc i (1 - g**2)
-            _gate_grad(d_o, o, gh, tc, sigmoid=True)    # gh tanh(c) o (1 - o)
-            np.copyto(d_xg[t].reshape(n, 4, hidden), d_gates.transpose(1, 0, 2))
-            np.matmul(d_xg[t], w_hh, out=d_h)
-            np.multiply(dc, f, out=d_c)
-            first = False
-        return self._grads(d_xg, d_xg, out[0], h0, w_hh, [d_h, d_c])
-
-    def _recorded_backward(self, grad):
-        """The rule on Tensors (create_graph): each step's gates recomputed with engine ops."""
-        xg, h0, c0, w_hh, b_hh, acts, tanh_c, out = self.saved
-        length, hidden = xg.shape[0], h0.shape[1]
-        d_h = d_c = None
-        d_xg = [None] * length
-        for t in reversed(_order(length, self.reverse)):
-            h_prev = _previous(out[0], h0, t, length, self.reverse)
-            c_prev = _previous(out[1], c0, t, length, self.reverse)
-            pre = xg[t] + h_prev @ w_hh.T
-            pre = pre if b_hh is None else pre + b_hh
-            i, f, o = (pre[:, k * hidden:(k + 1) * hidden].sigmoid() for k in (0, 1, 3))
-            g = pre[:, 2 * hidden:3 * hidden].tanh()
-            tc = out[1, t].tanh()
-            gh = _plus(grad[0, t], d_h)
-            dc = _plus(grad[1, t], d_c) + gh * o * (1.0 - tc * tc)
-            d_gates = np.concatenate([dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f), dc * i * (1.0 - g * g),
-                                      gh * tc * o * (1.0 - o)], axis=1)
-            d_xg[t] = d_gates
-            d_h, d_c = d_gates @ w_hh, dc * f
-        d_xg = np.stack(d_xg)
-        return self._grads(d_xg, d_xg, out[0], h0, w_hh, [d_h, d_c])
 
 
 class GRUSequence(_Sequence):
@@ -363,16 +235,6 @@ def _apply(cls, xg, w_hh, b_hh, states: list, **attributes):
     initial = states[0] is not None
     inputs = [xg, w_hh] + ([] if b_hh is None else [b_hh]) + (states if initial else [])
     return cls.apply(*inputs, bias=b_hh is not None, initial=initial, **attributes)
-
-
-def lstm_sequence(xg, h0, c0, w_hh, b_hh=None, reverse: bool = False) -> tuple:
-    """An LSTM direction over all steps from input gates ``xg = x @ W_ih.T + b_ih`` (T, N, 4H)
-    and states (N, H) (both None for zeros): (output (T, N, H), h_n (N, H), c_n (N, H))."""
-    if (h0 is None) != (c0 is None):
-        raise ValueError("LSTM: give both initial states h0 and c0, or neither (zeros)")
-    out = _apply(LSTMSequence, xg, w_hh, b_hh, [h0, c0], reverse=reverse)
-    last = 0 if reverse else -1
-    return out[0], out[0, last], out[1, last]
 
 
 def gru_sequence(xg, h0, w_hh, b_hh=None, reverse: bool = False) -> tuple:

@@ -4,7 +4,9 @@ PyTorch state dict loads and gives the same outputs.
 
 Per layer and direction, the input gates of all T steps are one product
 ``x @ W_ih.T + b_ih`` (T, N, G*H), and one node runs the time loop over them
-(``autograd/ops/recurrent_sequence.py``).
+(``autograd/ops/recurrent_sequence.py``). The LSTM's layers run feature-major,
+``W_ih @ x`` for x (I, T*N) and states (T, H, N), which its node's products want
+(``autograd/ops/lstm_sequence.py``); the input and output keep PyTorch's layouts.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ import numpy as np
 import autograd as ag
 from autograd import Tensor
 from autograd.ops import recurrent as step
-from autograd.ops.recurrent_sequence import gru_sequence, lstm_sequence, rnn_sequence
+from autograd.ops.lstm_sequence import lstm_sequence
+from autograd.ops.recurrent_sequence import gru_sequence, rnn_sequence
 
 from .. import functional as F
 from .. import init as initializers
@@ -63,6 +66,14 @@ def _input_gates(x, w_ih, b_ih):
     3-D @ as one product per step: 45 against 29 ms for a (64, 32, 256) input and 1024 gates)."""
     length, batch, width = x.shape
     return F.linear(x.reshape(length * batch, width), w_ih, b_ih).reshape(length, batch, -1)
+
+
+def _keep(result: tuple, outputs: list, finals: list) -> None:
+    """Append a direction's (output, final states...) to the layer's outputs and the finals."""
+    out, *last = result
+    outputs.append(out)
+    for final, state in zip(finals, last):
+        final.append(state)
 
 
 def _dtype(dtype) -> np.dtype:
@@ -125,11 +136,49 @@ class _RNNBase(Module):
 
     def _direction(self, xg, states: list, w_hh, b_hh, reverse: bool) -> tuple:
         """(output, final states...) of one direction of one layer from its input gates."""
-        if self.mode == "LSTM":
-            return lstm_sequence(xg, states[0], states[1], w_hh, b_hh, reverse)
         if self.mode == "GRU":
             return gru_sequence(xg, states[0], w_hh, b_hh, reverse)
         return rnn_sequence(xg, states[0], w_hh, b_hh, self.mode[4:].lower(), reverse)
+
+    def _layers(self, x, states: list, finals: list) -> Tensor:
+        """The output (T, N, D * H) of the stack for x (T, N, H_in); each layer's final states
+        appended to ``finals``."""
+        for layer in range(self.num_layers):
+            if layer and self.dropout and self.training:
+                x = F.dropout(x, self.dropout, True)
+            outputs = []
+            for direction in range(self.num_directions):
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+                initial = self._initial(states, layer, direction)
+                _keep(self._direction(_input_gates(x, w_ih, b_ih), initial, w_hh, b_hh, bool(direction)),
+                      outputs, finals)
+            x = outputs[0] if len(outputs) == 1 else ag.concatenate(outputs, axis=2)
+        return x
+
+    def _lstm_layers(self, x, states: list, finals: list) -> Tensor:
+        """As ``_layers``, feature-major between the layers (see the module's docstring): x
+        (T, N, H_in) enters as one (H_in, T*N) operand, each layer's output (T, D * H, N)
+        is copied to the next one's (D * H, T*N), and the last is returned as (T, N, D * H)."""
+        length, batch = x.shape[0], x.shape[1]
+        flat = x.reshape(length * batch, -1).T
+        for layer in range(self.num_layers):
+            if layer and self.dropout and self.training:
+                flat = F.dropout(flat, self.dropout, True)
+            outputs = []
+            for direction in range(self.num_directions):
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+                xg = (w_ih @ flat).reshape(-1, length, batch)
+                bias = b_hh if b_ih is None else b_ih + b_hh
+                _keep(lstm_sequence(xg, *self._initial(states, layer, direction), w_hh, bias, bool(direction)),
+                      outputs, finals)
+            sequence = outputs[0] if len(outputs) == 1 else ag.concatenate(outputs, axis=1)
+            flat = sequence.transpose(1, 0, 2).reshape(sequence.shape[1], length * batch)
+        return sequence.transpose(0, 2, 1)
+
+    def _initial(self, states: list, layer: int, direction: int) -> list:
+        """The initial states of one layer and direction (None for zeros)."""
+        index = layer * self.num_directions + direction
+        return [None if s is None else s[index] for s in states]
 
     def forward(self, input, hx=None) -> tuple:
         """``(output, h_n)`` (``(output, (h_n, c_n))`` for the LSTM) for input (T, N, H_in),
@@ -148,19 +197,8 @@ class _RNNBase(Module):
             x = x.swapaxes(0, 1)
         states = self._initial_states(hx, x.shape[1], unbatched, input_shape)
         finals = [[] for _ in states]
-        for layer in range(self.num_layers):
-            if layer and self.dropout and self.training:
-                x = F.dropout(x, self.dropout, True)
-            outputs = []
-            for direction in range(self.num_directions):
-                index = layer * self.num_directions + direction
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
-                initial = [None if s is None else s[index] for s in states]
-                out, *last = self._direction(_input_gates(x, w_ih, b_ih), initial, w_hh, b_hh, bool(direction))
-                outputs.append(out)
-                for final, state in zip(finals, last):
-                    final.append(state)
-            x = outputs[0] if len(outputs) == 1 else ag.concatenate(outputs, axis=2)
+        stack = self._lstm_layers if self.mode == "LSTM" else self._layers
+        x = stack(x, states, finals)
         finals = [ag.stack(final, axis=0) for final in finals]
         if unbatched:
             x = x.reshape(x.shape[0], -1)

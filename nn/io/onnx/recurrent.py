@@ -11,24 +11,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.ops.recurrent_sequence import GRUSequence, LSTMSequence, RNNSequence
+from autograd.ops.lstm_sequence import LSTMSequence
+from autograd.ops.recurrent_sequence import GRUSequence, RNNSequence
 
 
 class _Step:
     """What every step of one node uses: the inputs' names, W_hh^T, and slicing helpers."""
 
     def __init__(self, graph, fn, names):
-        if 0 in graph.batch_axes(fn.inputs[0]):
+        time_axis = 1 if fn.feature_major else 0  # the LSTM's xg is (4H, T, N), the others' (T, N, G*H)
+        if time_axis in graph.batch_axes(fn.inputs[0]):
             raise graph.unsupported(fn, "its time axis follows the input's first axis, which a dynamic batch "
                                         "makes variable, but the steps are unrolled over a fixed length; use "
                                         "batch_first=True or export with dynamic_batch=False")
         self.graph = graph
         self.xg, w_hh, *rest = names
+        if fn.feature_major:
+            self.xg = graph.add("Transpose", [self.xg], perm=[1, 2, 0])
         self.b_hh = rest.pop(0) if fn.bias else None
         self.hidden, self.dtype = fn.inputs[1].shape[1], fn.out.dtype
         self.w_t = graph.add("Transpose", [w_hh], perm=[1, 0])
         self.states = rest if fn.initial else [self.zeros()] * fn.states
-        self.length = fn.inputs[0].shape[0]
+        self.length = fn.inputs[0].shape[time_axis]
         self.order = range(self.length - 1, -1, -1) if fn.reverse else range(self.length)
 
     def zeros(self) -> str:
@@ -69,7 +73,7 @@ def _lstm(graph, fn, names):
         c = cs[t] = add("Add", [add("Mul", [f, c]), add("Mul", [i, g])])
         h = hs[t] = add("Mul", [o, add("Tanh", [c])])
     both = [add("Unsqueeze", [step.stacked(states), graph.ints([0])]) for states in (hs, cs)]
-    return add("Concat", both, axis=0)
+    return add("Transpose", [add("Concat", both, axis=0)], perm=[0, 1, 3, 2])  # (2, T, H, N), as the node's
 
 
 def _gru(graph, fn, names):
