@@ -195,7 +195,13 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, on_leaf, 
                     if parent is None:
                         on_leaf(t, g)
                     elif parent in pending:
-                        pending[parent] = pending[parent] + g
+                        total = pending.pop(parent)
+                        if (type(total) is ndarray and getrefcount(total) == _SOLE and _owned(total)
+                                and total.dtype == g.dtype):
+                            total += g  # nothing else sees the sum so far (a node used twice): add into it
+                        else:
+                            total = total + g
+                        pending[parent] = total
                     else:
                         pending[parent] = g
                         if follow is None and not heap:
@@ -204,7 +210,7 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, on_leaf, 
                             heappush(heap, (-parent.seq, parent))
                 # Nothing but ``pending`` may keep a gradient alive, so that the next rule can find
                 # it unshared (see _owned): the last loop value and the rule's tuple hold one.
-                grad = g = input_grads = None
+                grad = g = total = input_grads = None
                 if follow is not None and heap:  # another parent went on the heap: queue this one too
                     heappush(heap, (-follow.seq, follow))
                     follow = None

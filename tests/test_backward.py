@@ -43,6 +43,18 @@ def test_a_leaf_used_on_several_paths_gets_the_sum(build, expected):
     np.testing.assert_allclose(a.grad.data, [expected])
 
 
+def test_a_node_used_three_times_sums_into_one_array_without_touching_a_shared_gradient():
+    # y's gradient comes from three uses; the first (through the Add) is also the leaf x's
+    # gradient, so the engine must not add the later two into that array.
+    x, w = leaf([1.0, 2.0, 3.0]), leaf([0.5, -1.0, 2.0])
+    y = w * 2.0
+    out = y.tanh() + y * y + (x + y) * 1.0  # the Add is the newest, so its gradient reaches y first
+    weight = np.array([1.0, -2.0, 0.5])
+    (out * weight).sum().backward()
+    np.testing.assert_allclose(x.grad.data, weight)
+    np.testing.assert_allclose(w.grad.data, 2.0 * weight * (2.0 - np.tanh(2.0 * w.data) ** 2 + 4.0 * w.data))
+
+
 def test_gradients_accumulate_across_backward_calls():
     x = leaf([1.0, 2.0])
     loss = (x ** 3).sum()
