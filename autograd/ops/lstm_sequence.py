@@ -153,8 +153,12 @@ class LSTMSequence(_Sequence):
             dc += grad_c[t]
             if not first:
                 dc += d_c
-            _gate_grad(d_i, i, dc, g, sigmoid=True)     # dc g i (1 - i)
-            _gate_grad(d_f, f, dc, c_prev, sigmoid=True)  # dc c_prev f (1 - f)
+            input_forget = d_gates[:2]                  # [dc g i (1 - i), dc c_prev f (1 - f)]
+            np.subtract(1.0, acts[t, :2], out=input_forget)
+            input_forget *= acts[t, :2]
+            input_forget *= dc
+            d_i *= g
+            d_f *= c_prev
             _gate_grad(d_g, g, dc, i, sigmoid=False)    # dc i (1 - g**2)
             _gate_grad(d_o, o, gh, tc, sigmoid=True)    # gh tanh(c) o (1 - o)
             np.copyto(d_xg[:, t], flat_d_gates)
