@@ -21,14 +21,15 @@ needs_shakespeare = pytest.mark.skipif(not SHAKESPEARE_DIR, reason="SHAKESPEARE_
 
 def test_the_learning_rate_warms_up_linearly_then_decays_on_a_cosine(charlm):  # noqa: F811
     from charlm_helpers.presets import PRESETS
-    preset = PRESETS["lstm"]   # 2e-3, 50 warm-up steps, down to 1e-4 at the last of 2,000 steps
+    preset = PRESETS["lstm"]   # its peak rate, 50 warm-up steps, down to 1e-4 at the last of 2,000 steps
+    peak = preset.lr
     rates = [charlm.learning_rate(preset, step) for step in range(preset.steps)]
-    assert rates[0] == pytest.approx(2e-3 / 51) and rates[49] == pytest.approx(2e-3 * 50 / 51)
-    assert rates[50] == pytest.approx(2e-3) and rates[-1] == pytest.approx(1e-4)
+    assert rates[0] == pytest.approx(peak / 51) and rates[49] == pytest.approx(peak * 50 / 51)
+    assert rates[50] == pytest.approx(peak) and rates[-1] == pytest.approx(1e-4)
     middle = 50 + (preset.steps - 1 - 50) / 2
-    assert charlm.learning_rate(preset, middle) == pytest.approx((2e-3 + 1e-4) / 2)
+    assert charlm.learning_rate(preset, middle) == pytest.approx((peak + 1e-4) / 2)
     assert all(a > b for a, b in zip(rates[50:], rates[51:]))
-    assert charlm.learning_rate(replace(preset, steps=10, warmup=50), 9) == pytest.approx(2e-3 * 10 / 51)
+    assert charlm.learning_rate(replace(preset, steps=10, warmup=50), 9) == pytest.approx(peak * 10 / 51)
 
 
 def test_adamw_decays_the_matrices_only(charlm):  # noqa: F811
