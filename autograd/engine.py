@@ -42,7 +42,8 @@ def seed_gradient(tensor, grad, create_graph: bool):
             raise RuntimeError(
                 f"backward: grad can be omitted only for a one-element output, got shape {tensor.shape}; "
                 f"pass grad= of that shape, or reduce the output first (e.g. .sum())")
-        grad = np.ones(tensor.shape, dtype=tensor.dtype)
+        data = tensor.data  # a loss is 0-d: np.array is one C call, np.ones a Python function
+        grad = np.array(1, dtype=data.dtype) if data.ndim == 0 else np.ones(data.shape, dtype=data.dtype)
     elif create_graph and isinstance(grad, Tensor):
         if grad.shape != tensor.shape:
             raise ValueError(f"backward: grad has shape {grad.shape} but the output has shape {tensor.shape}")
@@ -100,12 +101,15 @@ class LeafGradients:
             self.watchers[leaf](leaf, sums[leaf])
 
     def deliver(self) -> None:
-        handout = Handout(self.create_graph)
+        own = Handout(self.create_graph).own
+        if self.create_graph:
+            for leaf, grad in self.sums.items():
+                leaf.grad = own(grad) if leaf.grad is None else leaf.grad + grad
+            return
+        result = Tensor._result
         for leaf, grad in self.sums.items():
             if leaf.grad is None:
-                leaf.grad = handout.own(grad) if self.create_graph else Tensor._result(handout.own(grad), None)
-            elif self.create_graph:
-                leaf.grad = leaf.grad + grad
+                leaf.grad = result(own(grad), None)
             else:
                 leaf.grad.data += grad
 

@@ -14,6 +14,7 @@ _new_tensor = object.__new__
 # the cyclic GC to scan.
 _ONE_INPUT = {False: (False,), True: (True,)}
 _TWO_INPUTS = {(p, q): (p, q) for p in (False, True) for q in (False, True)}
+_THREE_INPUTS = {(p, q, r): (p, q, r) for p in (False, True) for q in (False, True) for r in (False, True)}
 _PATTERNS = {}  # the same for three or more inputs (and odd requires_grad values), filled as they appear
 _sequence = itertools.count()  # creation order of nodes: a topological order for backward
 
@@ -63,8 +64,9 @@ class Function:
         """Run the op on Tensors and return the result Tensor, recording a node if needed."""
         fn = cls(**attributes)
         fn.saved = ()
-        # One and two inputs (nearly every op) are spelled out: the general path's list
-        # comprehensions and star-call cost a quarter of a small op's forward (callgrind).
+        # One, two and three inputs (nearly every op; Linear with its bias) are spelled out: the
+        # general path's list comprehensions and star-call cost a quarter of a small op's forward
+        # (callgrind).
         if len(inputs) == 1:
             x, = inputs
             out = fn.forward(x.data)
@@ -78,6 +80,11 @@ class Function:
                 b_data = fn.arrays = b_data.view()
             out = fn.forward(a_data, b_data)
             needs_input_grad = _TWO_INPUTS.get((a.requires_grad, b.requires_grad)) or _pattern(inputs)
+        elif len(inputs) == 3:  # Linear with a bias
+            a, b, c = inputs
+            out = fn.forward(a.data, b.data, c.data)
+            pattern = (a.requires_grad, b.requires_grad, c.requires_grad)
+            needs_input_grad = _THREE_INPUTS.get(pattern) or _pattern(inputs)
         else:
             out = fn.forward(*[t.data for t in inputs])
             needs_input_grad = _pattern(inputs)

@@ -154,7 +154,7 @@ def sigmoid_array(a: np.ndarray) -> np.ndarray:
         z = np.asarray(np.abs(a))  # a 0-d input gives a NumPy scalar
         np.negative(z, out=z)
         np.exp(z, out=z)
-        out = np.where(a >= 0, np.ones((), a.dtype), z)  # a NaN stays in z
+        out = np.where(a >= 0, one(a.dtype), z)  # a NaN stays in z
         z += 1.0
         return np.divide(out, z, out=out)
     out = np.negative(a)
@@ -163,6 +163,18 @@ def sigmoid_array(a: np.ndarray) -> np.ndarray:
     out += 1.0
     np.divide(1.0, out, out=out)
     return out
+
+
+_ONES = {}  # dtype -> a read-only 0-d one (np.ones is a Python function: 5,000 instructions a call)
+
+
+def one(dtype) -> np.ndarray:
+    """A shared read-only 0-d array holding 1 in ``dtype``."""
+    value = _ONES.get(dtype)
+    if value is None:
+        value = _ONES[dtype] = np.ones((), dtype)
+        value.flags.writeable = False
+    return value
 
 
 class Sigmoid(Function):
@@ -175,7 +187,10 @@ class Sigmoid(Function):
 
     def backward(self, grad):
         (out,) = self.saved
-        return grad * out * (1.0 - out)
+        result = 1.0 - out   # one new array for the three passes (rebound, not overwritten, on scalars
+        result *= out        # and on Tensors under create_graph)
+        result *= grad
+        return result
 
 
 class Tanh(Function):

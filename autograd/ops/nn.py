@@ -68,7 +68,10 @@ class Linear(Function):
         need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
         # reshapes with the row count spelt out: -1 is undetermined with 0 features
         rows = grad if grad.ndim == 2 else grad.reshape(_count_rows(grad), weight.shape[0])
-        grad_x = matmul(rows, weight).reshape(x.shape) if need_x else None
+        grad_x = None
+        if need_x:
+            grad_x = matmul(rows, weight)
+            grad_x = grad_x if x.ndim == 2 else grad_x.reshape(x.shape)
         grad_w = None
         if need_w:
             x_rows = x if x.ndim == 2 else x.reshape(_count_rows(x), weight.shape[1])

@@ -162,14 +162,15 @@ class Sequential(Module):
 
     def forward(self, x) -> Tensor:
         layers = self._layers()
-        i = 0
-        while i < len(layers):
-            if _relu_then_max_pool(layers, i):
-                x = layers[i](layers[i + 1](x))
-                i += 2
-            else:
-                x = layers[i](x)
+        count, i = len(layers), 0
+        while i < count:
+            layer = layers[i]
+            i += 1
+            if type(layer) is ReLU and i < count and getattr(layers[i], "commutes_with_relu", False):
+                x = layer(layers[i](x))  # the pool first (see the class docstring)
                 i += 1
+            else:
+                x = layer(x)
         return x
 
     def append(self, layer: Module) -> "Sequential":
@@ -200,9 +201,3 @@ def _layer(value) -> Module:
                         f"unpack it: nn.Sequential(*layers) (a nested list would name the parameters "
                         f"0.0.weight, not PyTorch's 0.weight)")
     return _module(value, "Sequential")
-
-
-def _relu_then_max_pool(layers: list, i: int) -> bool:
-    """True when layers[i] is a ReLU (not a subclass) and the next layer a max pool."""
-    return type(layers[i]) is ReLU and i + 1 < len(layers) and getattr(layers[i + 1], "commutes_with_relu", False)
-
