@@ -87,6 +87,7 @@ class LSTMSequence(_Sequence):
 
     states = 2
     feature_major = True
+    recurrent_grads = staticmethod(_recurrent_grads)
 
     def forward(self, *arrays):
         xg, w_hh, b_hh, (h0, c0), length, n, hidden = self._inputs("LSTM", 4, arrays)
@@ -165,14 +166,7 @@ class LSTMSequence(_Sequence):
             np.matmul(w_cols, flat_d_gates, out=d_h)
             np.multiply(dc, f, out=d_c)
             first = False
-        return self._lstm_grads(d_xg, out[0], h0, [d_h.T, d_c.T])
-
-    def _lstm_grads(self, d_xg, hs, h0, state_grads: list) -> tuple:
-        """The gradients in the inputs' order."""
-        needs = self.needs_input_grad
-        grad_w, grad_b = _recurrent_grads(d_xg, hs, h0, self.reverse, needs[1:3] if self.bias else needs[1:2])
-        grads = (d_xg if needs[0] else None, grad_w) + ((grad_b,) if self.bias else ())
-        return grads + (tuple(state_grads) if self.initial else ())
+        return self._grads(d_xg, d_xg, out[0], h0, [d_h.T, d_c.T])
 
     def _recorded_backward(self, grad):
         """The rule on Tensors (create_graph): each step's gates recomputed with engine ops
@@ -196,7 +190,8 @@ class LSTMSequence(_Sequence):
                                       gh * tc * o * (1.0 - o)], axis=0)
             d_xg[t] = d_gates
             d_h, d_c = w_hh.T @ d_gates, dc * f
-        return self._lstm_grads(np.stack(d_xg, axis=1), out[0], h0, [d_h.T, d_c.T])
+        d_xg = np.stack(d_xg, axis=1)
+        return self._grads(d_xg, d_xg, out[0], h0, [d_h.T, d_c.T])
 
 
 def lstm_sequence(xg, h0, c0, w_hh, b_hh=None, reverse: bool = False) -> tuple:

@@ -52,7 +52,7 @@ def _previous(hs, h0, t: int, length: int, reverse: bool):
     return hs[t + 1] if reverse else hs[t - 1]
 
 
-def _recurrent_grads(d_hg, hs, h0, w_hh, reverse: bool, needs: tuple) -> tuple:
+def _recurrent_grads(d_hg, hs, h0, reverse: bool, needs: tuple) -> tuple:
     """d/dW_hh and d/db_hh of every step's h_prev @ W_hh.T + b_hh, given the stacked
     d/d(that) (T, N, G*H): one product over the T-1 inner steps plus the first step's."""
     length, gates = d_hg.shape[0], d_hg.shape[2]
@@ -110,10 +110,13 @@ class _Sequence(Function):
                              f"state's {rest[0].shape}")
         return (xg, w_hh, b_hh, rest) + sizes
 
-    def _grads(self, d_xg, d_hg, hs, h0, w_hh, state_grads: list) -> tuple:
+    # d/dW_hh and d/db_hh from the stacked gate gradients, in this node's layout
+    recurrent_grads = staticmethod(_recurrent_grads)
+
+    def _grads(self, d_xg, d_hg, hs, h0, state_grads: list) -> tuple:
         """The gradients in the inputs' order, from the stacked gate gradients."""
         needs = self.needs_input_grad
-        grad_w, grad_b = _recurrent_grads(d_hg, hs, h0, w_hh, self.reverse, needs[1:3] if self.bias else needs[1:2])
+        grad_w, grad_b = self.recurrent_grads(d_hg, hs, h0, self.reverse, needs[1:3] if self.bias else needs[1:2])
         grads = (d_xg if needs[0] else None, grad_w) + ((grad_b,) if self.bias else ())
         return grads + (tuple(state_grads) if self.initial else ())
 
@@ -182,7 +185,7 @@ class GRUSequence(_Sequence):
             d_hg[t] = np.concatenate([d_r, d_z, dn * r], axis=1)
             d_h = gh * z + d_hg[t] @ w_hh
         d_xg = np.stack(d_xg) if self.needs_input_grad[0] else None
-        return self._grads(d_xg, np.stack(d_hg), out, h0, w_hh, [d_h])
+        return self._grads(d_xg, np.stack(d_hg), out, h0, [d_h])
 
 
 class RNNSequence(_Sequence):
@@ -227,7 +230,7 @@ class RNNSequence(_Sequence):
             d_pre[t] = gh * (1.0 - out[t] * out[t]) if self.nonlinearity == "tanh" else gh * (out[t] > 0)
             d_h = d_pre[t] @ w_hh
         d_pre = np.stack(d_pre)
-        return self._grads(d_pre, d_pre, out, h0, w_hh, [d_h])
+        return self._grads(d_pre, d_pre, out, h0, [d_h])
 
 
 def _apply(cls, xg, w_hh, b_hh, states: list, **attributes):
