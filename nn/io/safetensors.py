@@ -1,7 +1,7 @@
 """The safetensors format for checkpoints (``nn.save(model, "m.safetensors")``), via its NumPy API.
 
 The names are the state dict's (PyTorch's: ``0.weight``, ``1.running_mean``) and the
-arrays are stored row-major (nn.Linear keeps its weight column-major in memory: the
+arrays are stored row-major (nn.Linear may keep its weight column-major in memory: the
 file holds the same (out, in) matrix), so ``torch_model.load_state_dict(
 safetensors.torch.load_file(path))`` loads a file written here, and a file written by
 ``safetensors.torch.save_file`` loads here. ``nn/io/checkpoint.py`` chooses this format

@@ -61,7 +61,7 @@ class ModuleTorchMethods:
         """Cast parameters and floating buffers to float64 in place; returns the module.
 
         Each Parameter stays the same object (its ``data`` and any ``grad`` are replaced),
-        and keeps its memory layout (``nn.Linear``'s column-major weight stays so). Cast
+        and keeps its memory layout (a float32 ``nn.Linear``'s column-major weight stays so). Cast
         before making the optimizer, whose scratch arrays keep the old dtype.
         """
         return self._cast(np.dtype(np.float64))
