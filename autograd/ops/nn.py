@@ -40,9 +40,9 @@ class Linear(Function):
 
     d/dx = grad @ W,  d/dW = grad^T @ x,  d/db = grad summed over the batch.
     Transposes are views handed to BLAS (no copies). d/dW is computed in W's own memory
-    layout (nn.Linear keeps W column-major but in float64, see nn/modules/linear.py), d/db
-    as one product with ones. No gradient is computed for an input that needs none
-    (usually x, the data). Inputs with more than two axes are treated as a batch of rows.
+    layout (nn.Linear keeps W column-major but in float64, see nn/modules/linear.py). No
+    gradient is computed for an input that needs none (usually x, the data). Inputs with
+    more than two axes are treated as a batch of rows.
     """
 
     def forward(self, x, weight, bias=None):
@@ -77,30 +77,8 @@ class Linear(Function):
             x_rows = x if x.ndim == 2 else x.reshape(_count_rows(x), weight.shape[1])
             # The gradient in the weight's own layout, so the optimizer's updates stay contiguous.
             grad_w = matmul(x_rows.T, rows).T if _column_major(weight) else matmul(rows.T, x_rows)
-        grad_b = None
-        if need_b:
-            grad_b = column_sums(rows) if type(rows) is np.ndarray else rows.sum(axis=0)
+        grad_b = rows.sum(axis=0) if need_b else None
         return (grad_x, grad_w) if len(self.needs_input_grad) == 2 else (grad_x, grad_w, grad_b)
-
-
-_ONES = {}  # (length, dtype) -> a read-only vector of ones
-
-
-def column_sums(rows: np.ndarray) -> np.ndarray:
-    """``rows.sum(axis=0)`` of a matrix, as one BLAS product with a vector of ones: 1.2 against
-    3.0 us for (100, 100) float32 here, 2.0 against 4.3 in float64 (NumPy's axis reduction sets up
-    an iterator; np.dot goes straight to gemv). A bias gradient is one such sum per layer and step.
-    Other dtypes than BLAS's two (float16, whose np.dot adds in float16) take NumPy's sum."""
-    if rows.dtype.char not in "fd":
-        return rows.sum(axis=0)
-    key = (rows.shape[0], rows.dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        if len(_ONES) >= 16:  # batch sizes that vary (sequences of many lengths) must not pile up
-            _ONES.clear()
-        ones = _ONES[key] = np.ones(rows.shape[0], rows.dtype)
-        ones.flags.writeable = False
-    return np.dot(ones, rows)
 
 
 def _count_rows(a) -> int:
