@@ -36,6 +36,20 @@ class DagradRunner:
         for xb, yb in self.loader:
             _step(self.loss(self.model(Tensor(xb)), yb), self.optimizer, self.schedule)
 
+    def epoch_blocks(self, block: int):
+        """The epoch as a generator pausing after every ``block`` steps and at its end (see
+        ``StrictMLP.epoch_blocks``)."""
+        self.model.train()
+        done = 0
+        for xb, yb in self.loader:
+            _step(self.loss(self.model(Tensor(xb)), yb), self.optimizer, self.schedule)
+            done += 1
+            if done == block:
+                yield done
+                done = 0
+        if done:
+            yield done
+
     def predict(self, X):
         self.model.eval()
         with no_grad():
@@ -43,13 +57,17 @@ class DagradRunner:
 
 
 class NumpyRunner:
-    """Wraps a hand-written network: ``epoch`` calls its own loop."""
+    """Wraps a hand-written network: ``epoch`` calls its own loop (``epoch_blocks``, if given, its
+    loop paused every few steps)."""
 
-    def __init__(self, network, epoch):
-        self.network, self._epoch = network, epoch
+    def __init__(self, network, epoch, epoch_blocks=None):
+        self.network, self._epoch, self._epoch_blocks = network, epoch, epoch_blocks
 
     def epoch(self):
         self._epoch()
+
+    def epoch_blocks(self, block: int):
+        return self._epoch_blocks(block)
 
     def predict(self, X):
         return self.network.predict(X) if hasattr(self.network, "predict") else self.network.logits(X).argmax(1)
@@ -110,7 +128,8 @@ def seed_runners(X, y, dtype, torch, epochs=None) -> dict:
     strict = StrictMLP(l2=SEED_L2, eta=SEED_LR, minibatch_size=SEED_BATCH, seed=1, dtype=dtype)
     runners = {"dagrad": DagradRunner(model, loss, optimizer, loader),
                "numpy": NumpyRunner(textbook, lambda: textbook.epoch(X, targets)),
-               "strict": NumpyRunner(strict, lambda: strict.epoch(X, targets))}
+               "strict": NumpyRunner(strict, lambda: strict.epoch(X, targets),
+                                     lambda block: strict.epoch_blocks(X, targets, block))}
     if torch is not None:
         net = _torch_mlp(torch, weights, torch.nn.Sigmoid, dtype)
         params = list(net.parameters())

@@ -46,3 +46,20 @@ def test_checkpoint_benchmark_runs_and_checkpointing_lowers_the_peak():
     assert peak["checkpointed"] < 2 / 3 * peak["plain"]  # 4 activations per block kept against 1
     assert all(result["seconds"][name]["step"] > 0 for name in ("plain", "checkpointed"))
     assert "of plain" in bench_checkpoint.report(result)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_strict_loop_in_blocks_takes_the_steps_of_its_whole_epoch(data, dtype):
+    X, y = data[0].astype(dtype), data[1]
+    whole, blocks = (contenders.seed_runners(X, y, dtype, torch=None)["strict"] for _ in range(2))
+    whole.epoch()
+    assert list(blocks.epoch_blocks(4)) == [4, 2]  # 600 rows: 6 steps of 100
+    np.testing.assert_array_equal(whole.network.w_h, blocks.network.w_h)
+
+
+def test_dagrad_and_the_strict_loop_race_in_paired_blocks(data):
+    from benchmarks import bench_mlp
+    X, y = data[0].astype(np.float32), data[1]
+    result = bench_mlp.against_strict(np.float32, (X, y), (X, y), epochs=1)
+    assert result["blocks"] == 1 and result["dagrad_over"] > 0  # 6 steps, blocks of 25: one block an epoch
+    assert result["test_accuracy"]["dagrad"] == pytest.approx(result["test_accuracy"]["strict"], abs=0.002)
