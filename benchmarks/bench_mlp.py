@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from autograd import Tensor, no_grad  # noqa: E402
 from benchmarks import contenders  # noqa: E402
-from benchmarks.common import machine, median_seconds, settle, table, try_torch  # noqa: E402
+from benchmarks.common import in_blocks, machine, median_seconds, settle, table, try_torch  # noqa: E402
 from nn.datasets import load_mnist, mean_std, scale_symmetric, train_valid_split  # noqa: E402
 
 
@@ -67,7 +67,7 @@ def race_blocks(runners: dict, epochs: int, block: int) -> dict:
     BLAS threads, so no pause is needed between them (see ``settle``)."""
     times = {name: [] for name in runners}
     for epoch in range(epochs + 1):
-        unfinished = {name: runner.epoch_blocks(block) for name, runner in runners.items()}
+        unfinished = {name: in_blocks(runner.steps(), block) for name, runner in runners.items()}
         while unfinished:
             for name in list(unfinished):
                 start = time.perf_counter()

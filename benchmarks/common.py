@@ -29,6 +29,20 @@ def settle(seconds: float = 0.25) -> None:
     time.sleep(seconds)
 
 
+def in_blocks(steps, block: int):
+    """Run an iterator of training steps (one item a step), pausing after every ``block`` steps
+    (0: only at the end) to yield how many ran, so a benchmark can alternate contenders within
+    an epoch."""
+    done = 0
+    for _ in steps:
+        done += 1
+        if done == block:
+            yield done
+            done = 0
+    if done:
+        yield done
+
+
 def try_torch():
     """The torch module using all cores (as NumPy's BLAS does), or None when not installed."""
     try:

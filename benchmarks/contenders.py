@@ -36,19 +36,12 @@ class DagradRunner:
         for xb, yb in self.loader:
             _step(self.loss(self.model(Tensor(xb)), yb), self.optimizer, self.schedule)
 
-    def epoch_blocks(self, block: int):
-        """The epoch as a generator pausing after every ``block`` steps and at its end (see
-        ``StrictMLP.epoch_blocks``)."""
+    def steps(self):
+        """The epoch as a generator that pauses after each step (for benchmarks' ``in_blocks``)."""
         self.model.train()
-        done = 0
         for xb, yb in self.loader:
             _step(self.loss(self.model(Tensor(xb)), yb), self.optimizer, self.schedule)
-            done += 1
-            if done == block:
-                yield done
-                done = 0
-        if done:
-            yield done
+            yield
 
     def predict(self, X):
         self.model.eval()
@@ -57,17 +50,17 @@ class DagradRunner:
 
 
 class NumpyRunner:
-    """Wraps a hand-written network: ``epoch`` calls its own loop (``epoch_blocks``, if given, its
-    loop paused every few steps)."""
+    """Wraps a hand-written network: ``epoch`` calls its own loop (``steps``, if given, the same
+    loop pausing after each step)."""
 
-    def __init__(self, network, epoch, epoch_blocks=None):
-        self.network, self._epoch, self._epoch_blocks = network, epoch, epoch_blocks
+    def __init__(self, network, epoch, steps=None):
+        self.network, self._epoch, self._steps = network, epoch, steps
 
     def epoch(self):
         self._epoch()
 
-    def epoch_blocks(self, block: int):
-        return self._epoch_blocks(block)
+    def steps(self):
+        return self._steps()
 
     def predict(self, X):
         return self.network.predict(X) if hasattr(self.network, "predict") else self.network.logits(X).argmax(1)
@@ -129,7 +122,7 @@ def seed_runners(X, y, dtype, torch, epochs=None) -> dict:
     runners = {"dagrad": DagradRunner(model, loss, optimizer, loader),
                "numpy": NumpyRunner(textbook, lambda: textbook.epoch(X, targets)),
                "strict": NumpyRunner(strict, lambda: strict.epoch(X, targets),
-                                     lambda block: strict.epoch_blocks(X, targets, block))}
+                                     lambda: strict.steps(X, targets))}
     if torch is not None:
         net = _torch_mlp(torch, weights, torch.nn.Sigmoid, dtype)
         params = list(net.parameters())

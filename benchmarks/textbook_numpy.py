@@ -70,17 +70,14 @@ class StrictMLP(TextbookMLP):
 
     def epoch(self, X, y_onehot) -> None:
         """One epoch over the same shuffled order as ``TextbookMLP.epoch``."""
-        for _ in self.epoch_blocks(X, y_onehot, block=0):
+        for _ in self.steps(X, y_onehot):
             pass
 
-    def epoch_blocks(self, X, y_onehot, block: int):
-        """The epoch as a generator that pauses after every ``block`` steps (0: only at the end),
-        yielding the steps done since the last pause, so a benchmark can alternate contenders
-        within an epoch."""
+    def steps(self, X, y_onehot):
+        """The epoch as a generator that pauses after each step (for benchmarks' ``in_blocks``)."""
         indices = np.arange(X.shape[0])
         self.random.shuffle(indices)
         size, eta, l2 = self.minibatch_size, self.eta, self.l2
-        done = 0
         for start in range(0, indices.shape[0] - size + 1, size):
             batch = indices[start:start + size]
             xb, yb = X[batch], y_onehot[batch]
@@ -91,12 +88,7 @@ class StrictMLP(TextbookMLP):
             self.b_h -= eta * sigma_h.sum(axis=0)
             self.w_out -= eta * (a_h.T @ sigma_out + l2 * self.w_out)
             self.b_out -= eta * sigma_out.sum(axis=0)
-            done += 1
-            if done == block:
-                yield done
-                done = 0
-        if done:
-            yield done
+            yield
 
 
 def one_hot(labels: np.ndarray, n_classes: int = 10, dtype=np.float64) -> np.ndarray:

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from benchmarks import bench_checkpoint, bench_overhead, contenders
+from benchmarks.common import in_blocks
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_strict_loop_in_blocks_takes_the_steps_of_its_whole_epoch(data, dtype):
     X, y = data[0].astype(dtype), data[1]
     whole, blocks = (contenders.seed_runners(X, y, dtype, torch=None)["strict"] for _ in range(2))
     whole.epoch()
-    assert list(blocks.epoch_blocks(4)) == [4, 2]  # 600 rows: 6 steps of 100
+    assert list(in_blocks(blocks.steps(), 4)) == [4, 2]  # 600 rows: 6 steps of 100
     np.testing.assert_array_equal(whole.network.w_h, blocks.network.w_h)
 
 
