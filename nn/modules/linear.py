@@ -52,7 +52,7 @@ def weight_layout(dtype) -> str:
     weight gradient comes out as x.T @ grad in the same layout, for contiguous optimizer
     updates. In float64 the row-major weight wins instead: its gradient product grad.T @ x
     runs faster than x.T @ grad in OpenBLAS's double kernels, more than the forward loses
-    (the seed MLP's epoch 3-7% shorter with the SkylakeX kernels, the same with the Haswell
+    (the seed MLP's epoch 3-11% shorter with the SkylakeX kernels, the same with the Haswell
     ones). The engine computes each weight's gradient in the weight's own layout, so either
     order is correct; this is only where each dtype runs fastest.
     """
