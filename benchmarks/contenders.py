@@ -8,6 +8,7 @@ import numpy as np
 
 import nn
 from autograd import Tensor, no_grad
+from benchmarks.engine_by_hand import EngineByHandMLP
 from benchmarks.handwritten_fast import HandwrittenReluMLP
 from benchmarks.textbook_numpy import StrictMLP, TextbookMLP, one_hot
 from nn import functional as F
@@ -118,10 +119,12 @@ def seed_runners(X, y, dtype, torch, epochs=None) -> dict:
     loader = nn.data.DataLoader(X, y, SEED_BATCH, seed=shuffle, drop_last=True)
     targets = one_hot(y, dtype=dtype)
     strict = StrictMLP(l2=SEED_L2, eta=SEED_LR, minibatch_size=SEED_BATCH, seed=1, dtype=dtype)
+    by_hand = EngineByHandMLP(model, SEED_LR, SEED_L2, SEED_BATCH, _textbook_shuffler())
     runners = {"dagrad": DagradRunner(model, loss, optimizer, loader),
                "numpy": NumpyRunner(textbook, lambda: textbook.epoch(X, targets)),
                "strict": NumpyRunner(strict, lambda: strict.epoch(X, targets),
-                                     lambda: strict.steps(X, targets))}
+                                     lambda: strict.steps(X, targets)),
+               "by_hand": NumpyRunner(by_hand, lambda: by_hand.epoch(X, y), lambda: by_hand.steps(X, y))}
     if torch is not None:
         net = _torch_mlp(torch, weights, torch.nn.Sigmoid, dtype)
         params = list(net.parameters())
