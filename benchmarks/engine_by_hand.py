@@ -27,7 +27,7 @@ class EngineByHandMLP:
         self.work = [np.empty_like(a) for a in self.weights + self.biases]
         self.lr, self.weight_decay, self.batch, self.shuffler = lr, weight_decay, batch, shuffler
         dtype = self.weights[0].dtype
-        self.eye, self.one = np.eye(10, dtype=dtype), dtype.type(1)
+        self.eye = np.eye(10, dtype=dtype)
 
     def logits(self, X) -> np.ndarray:
         (w1, w2), (b1, b2) = self.weights, self.biases
@@ -63,16 +63,16 @@ class EngineByHandMLP:
             np.asarray(np.add.reduce(losses, None))
             # backward: the seed, the loss's rule, Linear's, Sigmoid's, Linear's
             seed = np.array(1, dtype=z.dtype)
-            grad = np.where(z >= 0, self.one, e)
+            grad = np.maximum(e, z >= 0)
             grad /= e + 1.0
             np.subtract(grad, target, out=grad)
             grad *= seed
             grad_hidden = grad @ w2
-            grad_w2, grad_b2 = _weight_grad(grad, hidden, w2), grad.sum(axis=0)
+            grad_w2, grad_b2 = _weight_grad(grad, hidden, w2), np.add.reduce(grad, 0)
             grad_in = 1.0 - hidden
             grad_in *= hidden
             grad_in *= grad_hidden
-            grad_w1, grad_b1 = _weight_grad(grad_in, xb, w1), grad_in.sum(axis=0)
+            grad_w1, grad_b1 = _weight_grad(grad_in, xb, w1), np.add.reduce(grad_in, 0)
             # SGD, the weights' group then the biases': w (1 - lr decay) - lr g, and w - lr g
             updates = zip([w1, w2, b1, b2], [grad_w1, grad_w2, grad_b1, grad_b2], self.work)
             for i, (w, g, work) in enumerate(updates):

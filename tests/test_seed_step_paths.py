@@ -62,3 +62,15 @@ def test_zero_d_loss_seed_is_a_fresh_array_of_its_dtype():
     (w * w).sum().backward()
     assert w.grad.dtype == np.float32
     np.testing.assert_allclose(w.grad.data, [2.0, 4.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("value", [-np.inf, -800.0, -3.0, -0.0, 0.0, 2.5, 800.0, np.inf, np.nan])
+def test_sigmoid_of_one_value_as_an_array_and_as_0_d(dtype, value):
+    from autograd.ops.elementwise import sigmoid_array
+    with np.errstate(over="ignore"):
+        expected = dtype(1.0 / (1.0 + np.exp(-np.float64(value))))
+    for a in (np.array(value, dtype), np.array([value], dtype)):
+        out = sigmoid_array(a)
+        assert type(out) is np.ndarray and out.shape == a.shape and out.dtype == dtype
+        np.testing.assert_allclose(out.reshape(()), expected, rtol=2 * np.finfo(dtype).eps, atol=0)

@@ -151,10 +151,12 @@ def sigmoid_array(a: np.ndarray) -> np.ndarray:
     fused logistic losses.
     """
     if a.size < 2048:
-        z = np.asarray(np.abs(a))  # a 0-d input gives a NumPy scalar
+        if a.ndim == 0:  # NumPy gives scalars for 0-d results; the in-place steps need arrays
+            return sigmoid_array(a.reshape(1)).reshape(())
+        z = np.abs(a)
         np.negative(z, out=z)
         np.exp(z, out=z)
-        out = np.where(a >= 0, one(a.dtype), z)  # a NaN stays in z
+        out = np.maximum(z, a >= 0)  # 1 where a >= 0 (z <= 1 there), else z; a NaN stays (np.where: 0.6 us more)
         z += 1.0
         return np.divide(out, z, out=out)
     out = np.negative(a)

@@ -17,6 +17,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from ..function import Function
+from .elementwise import one
 from .linalg import matmul
 from .reduce import axis_error
 
@@ -77,7 +78,9 @@ class Linear(Function):
             x_rows = x if x.ndim == 2 else x.reshape(_count_rows(x), weight.shape[1])
             # The gradient in the weight's own layout, so the optimizer's updates stay contiguous.
             grad_w = matmul(x_rows.T, rows).T if _column_major(weight) else matmul(rows.T, x_rows)
-        grad_b = rows.sum(axis=0) if need_b else None
+        grad_b = None
+        if need_b:  # the ufunc itself on arrays: ndarray.sum is a Python wrapper around it
+            grad_b = np.add.reduce(rows, 0) if type(rows) is np.ndarray else rows.sum(axis=0)
         return (grad_x, grad_w) if len(self.needs_input_grad) == 2 else (grad_x, grad_w, grad_b)
 
 
@@ -93,8 +96,7 @@ class LeakyReLU(Function):
         self.negative_slope = negative_slope
 
     def forward(self, a):
-        one, slope = np.ones((), a.dtype), np.asarray(self.negative_slope, dtype=a.dtype)
-        factor = np.where(a > 0, one, slope)
+        factor = np.where(a > 0, one(a.dtype), np.asarray(self.negative_slope, dtype=a.dtype))
         self.save(factor)
         return a * factor
 

@@ -16,7 +16,7 @@ import numpy as np
 from autograd import Tensor
 from autograd.function import Function
 from autograd.functions import where
-from autograd.ops.elementwise import Sigmoid, one
+from autograd.ops.elementwise import Sigmoid
 from autograd.ops.nn import LogSoftmax, Softmax, log_softmax, recorded
 
 _LOG_FLOOR = -100.0   # PyTorch clamps the logs of binary_cross_entropy here
@@ -256,7 +256,7 @@ class BinaryCrossEntropyWithLogits(_BinaryLoss):
     def grads(self, z, y, e, scale, need_z, need_y):
         grad_z = grad_y = None
         if need_z:
-            sigmoid = np.where(z >= 0, one(e.dtype), e)  # the numerator; a NaN stays in e
+            sigmoid = np.maximum(e, z >= 0)  # the numerator: 1 where z >= 0 (e <= 1 there), else e; a NaN stays
             sigmoid /= e + 1.0
             grad_z = np.subtract(sigmoid, y, out=sigmoid) if y.shape == z.shape else sigmoid - y
             grad_z *= scale
