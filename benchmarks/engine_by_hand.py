@@ -3,7 +3,9 @@
 The same NumPy calls, in the same order and on the same memory layouts, that a dagrad step
 makes for the 784-100-10 sigmoid network (``nn.Linear``'s products and in-place bias, the
 fused sigmoid, the fused logistic loss with its value, the 3-pass SGD update with weight
-decay), with no Tensor, node, module, backward walk or optimizer around them. dagrad's
+decay), with no Tensor, node, module, backward walk or optimizer around them; the loss's
+calls are its node's own array methods (``losses``, ``grads``), called directly, so they
+cannot drift from the engine's. dagrad's
 time over this one is what the engine itself costs; this one's over the strict loop
 (``textbook_numpy.StrictMLP``) is what the engine's choice of array calls costs or saves.
 Benchmarks time it; nothing in the engine depends on it.
@@ -13,6 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.ops.elementwise import sigmoid_array
+from autograd.ops.nn import _column_major
+from nn.functional.loss_ops import BinaryCrossEntropyWithLogits, _reduce
+
+_LOSS = BinaryCrossEntropyWithLogits(reduction="sum")  # only its array methods are called
 
 
 class EngineByHandMLP:
@@ -53,20 +59,11 @@ class EngineByHandMLP:
             z += b2
             # the loss node: its value (summed), and e = exp(-|z|) kept for the gradient
             target = self.eye[yb]
-            e = np.abs(z)
-            np.negative(e, out=e)
-            np.exp(e, out=e)
-            softplus = np.log1p(e)
-            softplus += np.maximum(z, 0)
-            losses = z * target
-            np.subtract(softplus, losses, out=losses)
-            np.asarray(np.add.reduce(losses, None))
+            losses, e = _LOSS.losses(z, target)
+            _reduce(losses, "sum")
             # backward: the seed, the loss's rule, Linear's, Sigmoid's, Linear's
             seed = np.array(1, dtype=z.dtype)
-            grad = np.maximum(e, z >= 0)
-            grad /= e + 1.0
-            np.subtract(grad, target, out=grad)
-            grad *= seed
+            grad = _LOSS.grads(z, target, e, seed, True, False)[0]
             grad_hidden = grad @ w2
             grad_w2, grad_b2 = _weight_grad(grad, hidden, w2), np.add.reduce(grad, 0)
             grad_in = 1.0 - hidden
@@ -85,4 +82,4 @@ class EngineByHandMLP:
 
 def _weight_grad(grad, inputs, weight):
     """grad.T @ inputs computed in the weight's layout, as the engine's Linear rule does."""
-    return (inputs.T @ grad).T if weight.flags.f_contiguous and not weight.flags.c_contiguous else grad.T @ inputs
+    return (inputs.T @ grad).T if _column_major(weight) else grad.T @ inputs
